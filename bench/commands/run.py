@@ -1,0 +1,180 @@
+"""``bench run``: train and score detectors over the job grid, storing every result."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+import click
+from rich.console import Console
+
+from bench.commands.errors import friendly_errors
+from bench.executors import make_executor
+from bench.plugins import registry
+from bench.progress import RunProgress, summary_table
+from bench.runner import PlanError, RunSpec, execute, plan_jobs
+from bench.store import DEFAULT_STORE, ResultStore
+from bench.suite import load_suite
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _literal(text: str) -> Any:
+    """Parse a command-line value as TOML (numbers, booleans, lists), else keep the string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, Any]:
+    pairs = {}
+    for value in values:
+        key, sep, raw = value.partition("=")
+        if not sep or not key:
+            raise PlanError(f"{option} expects KEY=VALUE, got {value!r}")
+        pairs[key.strip()] = _literal(raw.strip())
+    return pairs
+
+
+@click.command("run")
+@click.option("--all", "all_detectors", is_flag=True, help="Every registered detector.")
+@click.option(
+    "-d",
+    "--detector",
+    "detectors",
+    multiple=True,
+    help="Detector name(s); repeat or comma-separate.",
+)
+@click.option(
+    "--suite", type=click.Path(dir_okay=False), help="A suite TOML file pinning the benchmark."
+)
+@click.option("--dataset", help="Dataset name (default: digits, the embedded dataset).")
+@click.option(
+    "--data-dir", help="Where dataset files live (else $BENCH_DATA_DIR, else a per-user cache)."
+)
+@click.option(
+    "--dataset-option",
+    "dataset_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Dataset-specific option.",
+)
+@click.option("--classes", multiple=True, help="Tasks (normal classes) to run; default: all.")
+@click.option("--seeds", multiple=True, help="Seeds, e.g. 0,1,2 (default: 0).")
+@click.option(
+    "-s", "--scorer", "scorers", multiple=True, help="Scorer(s) instead of each detector's default."
+)
+@click.option("--epochs", type=int, help="Epochs for every detector that trains in epochs.")
+@click.option("--batch-size", type=int, help="Batch size for every detector that has one.")
+@click.option("--lr", type=float, help="Learning rate for every detector that has one.")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="[DETECTOR.]KEY=VALUE",
+    help="Any hyperparameter, for all detectors or one.",
+)
+@click.option(
+    "--labelled-anomalies",
+    type=float,
+    help="Fraction of labelled anomalies from the training split (semi-supervised; default 0).",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="Non-deterministic fast path: bf16 autocast and channels_last on CUDA.",
+)
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the models (fast path).")
+@click.option(
+    "--store",
+    default=str(DEFAULT_STORE),
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite results store.",
+)
+@click.option(
+    "--resume", is_flag=True, help="Skip jobs already stored with the same config hash and seed."
+)
+@click.option(
+    "--executor",
+    default="serial",
+    show_default=True,
+    type=click.Choice(["serial", "ray"]),
+    help="Where jobs run.",
+)
+@click.option(
+    "--ray-address",
+    help="Ray cluster address for --executor ray (default: start or join a local instance).",
+)
+@click.option(
+    "--ray-gpus-per-job",
+    type=float,
+    help="GPUs each Ray job reserves on CUDA (fractions allowed; default 1).",
+)
+@friendly_errors
+def run_command(**opts: Any) -> None:
+    """Train and score detectors, one job per detector x task x seed."""
+    spec = _spec_from_options(opts)
+    jobs = plan_jobs(spec)
+    executor = make_executor(
+        opts["executor"], address=opts["ray_address"], gpus_per_job=opts["ray_gpus_per_job"]
+    )
+    console = Console()
+    with ResultStore(opts["store"]) as store:
+        with RunProgress(len(jobs), console) as progress:
+            results = execute(
+                jobs, store, executor, progress, resume=opts["resume"], on_result=progress.job_done
+            )
+    console.print(summary_table(results))
+    skipped = len(jobs) - len(results)
+    console.print(
+        f"{len(results)} job(s) run, {skipped} skipped as already stored; results in {opts['store']}"
+    )
+
+
+def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
+    every = registry().names("detectors")
+    if opts["suite"]:
+        spec = load_suite(opts["suite"], every)
+    else:
+        spec = RunSpec(detectors=[])
+    if opts["all_detectors"]:
+        spec.detectors = every
+    elif opts["detectors"]:
+        spec.detectors = _split(opts["detectors"])
+    if opts["dataset"]:
+        spec.dataset = opts["dataset"]
+    if opts["data_dir"]:
+        spec.data_dir = opts["data_dir"]
+    spec.dataset_options.update(_pairs(opts["dataset_options"], "--dataset-option"))
+    if opts["classes"]:
+        spec.classes = _split(opts["classes"])
+    if opts["seeds"]:
+        try:
+            spec.seeds = [int(s) for s in _split(opts["seeds"])]
+        except ValueError:
+            raise PlanError(f"--seeds expects integers, got {opts['seeds']}") from None
+    if opts["scorers"]:
+        spec.scorers = _split(opts["scorers"])
+        spec.detector_scorers = {}
+    for key in ("epochs", "batch_size", "lr"):
+        if opts[key] is not None:
+            spec.hparams[key] = opts[key]
+    for key, value in _pairs(opts["settings"], "--set").items():
+        detector, dot, name = key.rpartition(".")
+        if dot:
+            spec.detector_hparams.setdefault(detector, {})[name] = value
+        else:
+            spec.hparams[name] = value
+    if opts["labelled_anomalies"] is not None:
+        spec.labelled_fraction = opts["labelled_anomalies"]
+    spec.device = opts["device"]
+    if opts["fast"]:
+        spec.deterministic, spec.precision = False, "bf16"
+    if opts["compile_"]:
+        spec.compile = True
+    return spec

@@ -1,0 +1,84 @@
+"""The dataset contract: read a dataset in its official format into uint8 image tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+
+class DataError(RuntimeError):
+    """Bad or missing data; the message is one line naming the file and what is wrong."""
+
+
+@dataclass
+class Splits:
+    """A dataset as the harness sees it.
+
+    ``train_labels`` is None when every training image is normal (no class structure);
+    ``test_labels`` holds class indices for one-class datasets, 0/1 (1 = anomalous) for
+    single-task datasets, or None when the test set is unlabelled.
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor | None
+    test_images: torch.Tensor
+    test_labels: torch.Tensor | None
+    class_names: list[str]
+
+    def validate(self, source: str) -> Splits:
+        for split in ("train", "test"):
+            images: torch.Tensor = getattr(self, f"{split}_images")
+            labels: torch.Tensor | None = getattr(self, f"{split}_labels")
+            if images.dtype != torch.uint8 or images.ndim != 4:
+                raise DataError(
+                    f"{source}: {split} images must be uint8 N x C x H x W, got {images.dtype} "
+                    f"{tuple(images.shape)}"
+                )
+            if images.shape[0] == 0:
+                raise DataError(f"{source}: the {split} split holds no images")
+            if labels is not None and labels.shape != (images.shape[0],):
+                raise DataError(
+                    f"{source}: {split} has {images.shape[0]} images but labels of shape "
+                    f"{tuple(labels.shape)}"
+                )
+        if self.train_images.shape[1:] != self.test_images.shape[1:]:
+            raise DataError(
+                f"{source}: train images are {tuple(self.train_images.shape[1:])} but test "
+                f"images are {tuple(self.test_images.shape[1:])}"
+            )
+        return self
+
+
+def from_numpy_nhwc(array: np.ndarray) -> torch.Tensor:
+    """N x H x W x C (or N x H x W) uint8 array -> N x C x H x W tensor."""
+    if array.ndim == 3:
+        array = array[..., None]
+    return torch.from_numpy(np.ascontiguousarray(array.transpose(0, 3, 1, 2)))
+
+
+class Dataset:
+    """Base class for datasets.
+
+    ``name`` is the ``--dataset`` name. ``one_class`` datasets are split into one task per
+    class ("class k is normal"); others form a single task named after the dataset.
+    ``options`` are ``--dataset-option key=value`` pairs a dataset may accept.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    one_class: ClassVar[bool] = True
+
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        self.data_dir = Path(data_dir)
+        self.options = options
+
+    def load(self) -> Splits:
+        raise NotImplementedError
+
+    def export_scores(self, task: str, scores: np.ndarray, out_dir: Path, stem: str) -> Path | None:
+        """Write the scores in a format the dataset's community expects; None if it has none."""
+        return None

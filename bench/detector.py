@@ -1,0 +1,99 @@
+"""The detector contract, small enough for neural and classical detectors alike.
+
+Like a scikit-learn estimator: construct with a :class:`RunContext`, ``fit`` on training
+images, then ``outputs`` on test batches. A detector never receives test labels: the harness
+keeps them and turns outputs into scores and metrics itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from bench.images import ImageBatches, InputSpec
+
+
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss or scores; the job is recorded as diverged."""
+
+
+EpochCallback = Callable[[int, int, float], None]
+
+
+def _ignore_epoch(epoch: int, total: int, loss: float) -> None:
+    return None
+
+
+@dataclass
+class RunContext:
+    """Everything the harness decides for a detector: where, with which seed, how long."""
+
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    seed: int = 0
+    hparams: Mapping[str, Any] = field(default_factory=dict)
+    on_epoch: EpochCallback = _ignore_epoch
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("bench.detector"))
+    deterministic: bool = True
+    precision: str = "fp32"  # "bf16" enables autocast on CUDA (fast path)
+    compile: bool = False
+
+    def epoch_done(self, epoch: int, total: int, loss: float) -> None:
+        """Report an epoch; a non-finite loss stops training as diverged."""
+        if not math.isfinite(loss):
+            raise DivergedError(f"loss became {loss} in epoch {epoch + 1}/{total}")
+        self.on_epoch(epoch, total, loss)
+
+
+class Detector:
+    """Base class for detectors.
+
+    Class attributes a detector sets:
+
+    ``name``
+        the registry name (``--detector``).
+    ``produces``
+        names of the tensors :meth:`outputs` returns, e.g. ``("reconstruction",)``; scorers
+        declare which of these they need.
+    ``default_scorer``
+        the scorer used unless ``--scorer`` says otherwise.
+    ``input_spec``
+        the channels, size and value range the detector wants.
+    ``defaults``
+        hyperparameters and their defaults; the CLI and suite files override them by key.
+    ``uses_labelled_anomalies``
+        True to receive labelled anomalies from the training split when the task offers them.
+    """
+
+    name: ClassVar[str]
+    produces: ClassVar[tuple[str, ...]]
+    default_scorer: ClassVar[str]
+    input_spec: ClassVar[InputSpec] = InputSpec()
+    defaults: ClassVar[dict[str, Any]] = {}
+    uses_labelled_anomalies: ClassVar[bool] = False
+
+    def __init__(self, ctx: RunContext) -> None:
+        unknown = set(ctx.hparams) - set(self.defaults)
+        if unknown:
+            raise ValueError(
+                f"{self.name} has no hyperparameter(s) {sorted(unknown)}; "
+                f"known: {sorted(self.defaults)}"
+            )
+        self.ctx = ctx
+        self.hparams: dict[str, Any] = {**self.defaults, **ctx.hparams}
+
+    def fit(self, train: ImageBatches) -> Detector:
+        """Learn from the training images (normal, plus labelled anomalies if asked for)."""
+        raise NotImplementedError
+
+    def outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-batch outputs named in ``produces``; ``x`` is already converted per the spec."""
+        raise NotImplementedError
+
+    def parameter_count(self) -> int:
+        """Number of learned parameters, for the leaderboard; 0 when it does not apply."""
+        return 0

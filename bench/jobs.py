@@ -1,0 +1,228 @@
+"""A job (detector x task x seed) and the function that runs one, anywhere.
+
+:func:`run_job` is a plain function of a picklable :class:`Job`, so any executor (in-process,
+a process pool, a Ray cluster) can run it; it never writes to the store and never raises: a
+failure becomes a result row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench import environment
+from bench.dataset import Splits
+from bench.detector import DivergedError, EpochCallback, RunContext
+from bench.images import ImageBatches
+from bench.metrics import evaluate
+from bench.plugins import registry
+from bench.results import DIVERGED, FAILED, JobResult
+from bench.seeding import seed_everything
+from bench.tasks import Task, build_task
+
+log = logging.getLogger("bench.jobs")
+EXAMPLES_PER_KIND = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    detector: str
+    scorer: str
+    dataset: str
+    task: str
+    seed: int
+    hparams: dict[str, Any] = field(default_factory=dict, hash=False)
+    dataset_options: dict[str, Any] = field(default_factory=dict, hash=False)
+    data_dir: str = ""
+    labelled_fraction: float = 0.0
+    device: str = "cpu"
+    deterministic: bool = True
+    precision: str = "fp32"
+    compile: bool = False
+
+    def config(self) -> dict[str, Any]:
+        """What defines the experiment, apart from seed and the machine it runs on."""
+        return {
+            "detector": self.detector,
+            "scorer": self.scorer,
+            "dataset": self.dataset,
+            "dataset_options": self.dataset_options,
+            "task": self.task,
+            "hparams": self.hparams,
+            "labelled_fraction": self.labelled_fraction,
+            "deterministic": self.deterministic,
+            "precision": self.precision,
+            "compile": self.compile,
+        }
+
+    @property
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.config(), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.config_hash, self.seed)
+
+    def describe(self) -> str:
+        return f"{self.detector}/{self.scorer} {self.dataset}:{self.task} seed {self.seed}"
+
+
+@lru_cache(maxsize=4)
+def _load_cached(dataset: str, data_dir: str, options: str) -> Splits:
+    cls = registry().get("datasets", dataset)
+    return cls(Path(data_dir), **json.loads(options)).load().validate(dataset)
+
+
+def load_splits(dataset: str, data_dir: str, options: dict[str, Any]) -> Splits:
+    """Load (once per process) and validate a dataset's splits."""
+    return _load_cached(dataset, data_dir, json.dumps(options, sort_keys=True))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_job(
+    job: Job,
+    on_epoch: EpochCallback | None = None,
+    splits: Splits | None = None,
+) -> JobResult:
+    """Run one job and return its result; ``splits`` lets an executor pass preloaded data."""
+    device = torch.device(job.device)
+    result = JobResult(
+        detector=job.detector,
+        scorer=job.scorer,
+        dataset=job.dataset,
+        task=job.task,
+        seed=job.seed,
+        config_hash=job.config_hash,
+        config=job.config(),
+        labelled_fraction=job.labelled_fraction,
+        device=str(device),
+        torch_version=torch.__version__,
+        cuda_version=environment.cuda_version(),
+        versions=environment.package_versions(),
+        git_commit=environment.git_commit(),
+        started_at=_now(),
+    )
+    try:
+        result.device_name = environment.device_name(device)
+        reg = registry()
+        detector_cls = reg.get("detectors", job.detector)
+        scorer = reg.get("scorers", job.scorer)
+        scorer.check_compatible(job.detector, detector_cls.produces)
+        if splits is None:
+            splits = load_splits(job.dataset, job.data_dir, job.dataset_options)
+        dataset_cls = reg.get("datasets", job.dataset)
+        task = build_task(
+            splits, job.dataset, dataset_cls.one_class, job.task, job.labelled_fraction, job.seed
+        )
+        fit_and_score(job, task, detector_cls, scorer, device, on_epoch, result)
+    except DivergedError as exc:
+        result.status, result.error = DIVERGED, str(exc)
+    except Exception as exc:  # a broken plugin must never stop the run
+        log.debug("job %s failed:\n%s", job.describe(), traceback.format_exc())
+        result.status, result.error = FAILED, f"{type(exc).__name__}: {exc}"
+    result.finished_at = _now()
+    return result
+
+
+def fit_and_score(
+    job: Job,
+    task: Task,
+    detector_cls: type,
+    scorer: Any,
+    device: torch.device,
+    on_epoch: EpochCallback | None,
+    result: JobResult,
+) -> Any:
+    """Seed, build, fit and score one detector on one task, filling ``result``; returns the
+    fitted detector. Raises on failure: :func:`run_job` turns exceptions into rows."""
+    seed_everything(job.seed, job.deterministic)
+    ctx = RunContext(
+        device=device,
+        seed=job.seed,
+        hparams=job.hparams,
+        logger=logging.getLogger(f"bench.detector.{job.detector}"),
+        deterministic=job.deterministic,
+        precision=job.precision,
+        compile=job.compile,
+    )
+    if on_epoch is not None:
+        ctx.on_epoch = on_epoch
+    detector = detector_cls(ctx)
+    spec = detector.input_spec
+    targets = task.train_targets if detector.uses_labelled_anomalies else None
+    train = ImageBatches(task.train_images, spec, device, targets=targets, seed=job.seed)
+    start = time.perf_counter()
+    detector.fit(train)
+    _sync(device)
+    result.fit_seconds = time.perf_counter() - start
+    epochs = int(detector.hparams.get("epochs", 1))
+    result.n_train = len(train)
+    result.train_images_per_s = len(train) * epochs / max(result.fit_seconds, 1e-9)
+    result.parameters = detector.parameter_count()
+
+    test = ImageBatches(task.test_images, spec, device, seed=job.seed)
+    batch_size = int(detector.hparams.get("batch_size", 256))
+    start = time.perf_counter()
+    scores = torch.cat(
+        [scorer(detector.outputs(x), x).float().reshape(-1) for x in test.batches(batch_size)]
+    )
+    scores_np = scores.cpu().numpy()
+    result.score_seconds = time.perf_counter() - start
+    result.n_test = len(test)
+    result.score_images_per_s = len(test) / max(result.score_seconds, 1e-9)
+    if scores_np.shape != (len(test),):
+        raise ValueError(f"scorer returned {scores_np.shape} scores for {len(test)} test images")
+    if not np.isfinite(scores_np).all():
+        raise DivergedError(f"{int((~np.isfinite(scores_np)).sum())} test scores are not finite")
+    result.scores = scores_np
+    result.labels = task.test_labels
+    if task.test_labels is not None:
+        result.metrics = evaluate(registry_metrics(), task.test_labels, scores_np)
+    if "reconstruction" in detector.produces:
+        result.examples = _examples(detector, spec, task, device)
+    return detector
+
+
+def registry_metrics() -> list[Any]:
+    reg = registry()
+    return [reg.get("metrics", name) for name in reg.names("metrics")]
+
+
+def _examples(detector: Any, spec: Any, task: Task, device: torch.device) -> dict[str, np.ndarray]:
+    """A few normal and anomalous test inputs with their reconstructions, for the plots."""
+    if task.test_labels is None:
+        idx = np.arange(min(2 * EXAMPLES_PER_KIND, len(task.test_images)))
+    else:
+        normal = np.flatnonzero(task.test_labels == 0)[:EXAMPLES_PER_KIND]
+        anomalous = np.flatnonzero(task.test_labels == 1)[:EXAMPLES_PER_KIND]
+        idx = np.concatenate([normal, anomalous])
+    x = spec.convert(task.test_images[torch.from_numpy(idx)].to(device))
+    recon = detector.outputs(x)["reconstruction"]
+    return {
+        "inputs": x.cpu().numpy().astype(np.float16),
+        "reconstructions": recon.cpu().numpy().astype(np.float16),
+        "labels": np.zeros(len(idx), np.int8)
+        if task.test_labels is None
+        else task.test_labels[idx],
+        "value_range": np.asarray(spec.value_range, np.float32),
+    }

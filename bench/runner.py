@@ -1,0 +1,147 @@
+"""Turns a :class:`RunSpec` into the job grid, and streams results into the store.
+
+Everything that can be checked before training (names, scorer compatibility, hyperparameter
+keys, data present) is checked in :func:`plan_jobs`, so a typo fails in a second, not after an
+hour of training.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import environment
+from bench.executors import Executor, ProgressSink
+from bench.jobs import Job, load_splits
+from bench.paths import resolve_data_dir
+from bench.plugins import plugin_manager, registry
+from bench.results import JobResult
+from bench.store import ResultStore
+from bench.tasks import task_names
+
+log = logging.getLogger("bench.runner")
+
+
+class PlanError(ValueError):
+    """The requested run cannot be built (unknown name, incompatible scorer, bad option)."""
+
+
+@dataclass
+class RunSpec:
+    detectors: list[str]
+    dataset: str = "digits"
+    classes: list[str] | None = None  # None: every class
+    seeds: list[int] = field(default_factory=lambda: [0])
+    scorers: list[str] | None = None  # None: each detector's default scorer
+    detector_scorers: dict[str, list[str]] = field(default_factory=dict)
+    hparams: dict[str, Any] = field(default_factory=dict)  # for every detector with the key
+    detector_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    labelled_fraction: float = 0.0
+    device: str = "auto"
+    deterministic: bool = True
+    precision: str = "fp32"
+    compile: bool = False
+
+
+def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    own = spec.detector_hparams.get(name, {})
+    unknown = set(own) - set(defaults)
+    if unknown:
+        raise PlanError(
+            f"detector {name!r} has no hyperparameter(s) {sorted(unknown)}; "
+            f"known: {sorted(defaults)}"
+        )
+    shared = {k: v for k, v in spec.hparams.items() if k in defaults}
+    return {**defaults, **shared, **own}
+
+
+def plan_jobs(spec: RunSpec) -> list[Job]:
+    reg = registry()
+    if not spec.detectors:
+        raise PlanError("no detector selected; pass --detector NAME or --all")
+    if not 0.0 <= spec.labelled_fraction < 1.0:
+        raise PlanError("--labelled-anomalies must be a fraction in [0, 1)")
+    try:
+        detector_classes = {name: reg.get("detectors", name) for name in spec.detectors}
+        dataset_cls = reg.get("datasets", spec.dataset)
+        for name in spec.scorers or []:
+            reg.get("scorers", name)
+    except KeyError as exc:
+        raise PlanError(str(exc)) from None
+    known_keys = set().union(*(set(c.defaults) for c in detector_classes.values()))
+    stray = set(spec.hparams) - known_keys
+    if stray:
+        raise PlanError(
+            f"no selected detector has hyperparameter(s) {sorted(stray)}; "
+            f"known: {sorted(known_keys)}"
+        )
+    device = str(environment.resolve_device(spec.device))
+    data_dir = str(resolve_data_dir(spec.data_dir))
+    splits = load_splits(spec.dataset, data_dir, spec.dataset_options)
+    all_tasks = task_names(splits, spec.dataset, dataset_cls.one_class)
+    tasks = all_tasks if spec.classes is None else spec.classes
+    missing = [t for t in tasks if t not in all_tasks]
+    if missing:
+        raise PlanError(f"{spec.dataset} has no task(s) {missing}; tasks: {', '.join(all_tasks)}")
+
+    jobs = []
+    for name, cls in detector_classes.items():
+        hparams = _hparams_for(spec, name, cls.defaults)
+        scorer_names = spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer]
+        for scorer_name in scorer_names:
+            try:
+                reg.get("scorers", scorer_name).check_compatible(name, cls.produces)
+            except (KeyError, ValueError) as exc:
+                raise PlanError(str(exc)) from None
+            for task in tasks:
+                for seed in spec.seeds:
+                    jobs.append(
+                        Job(
+                            detector=name,
+                            scorer=scorer_name,
+                            dataset=spec.dataset,
+                            task=task,
+                            seed=seed,
+                            hparams=hparams,
+                            dataset_options=spec.dataset_options,
+                            data_dir=data_dir,
+                            labelled_fraction=spec.labelled_fraction,
+                            device=device,
+                            deterministic=spec.deterministic,
+                            precision=spec.precision,
+                            compile=spec.compile,
+                        )
+                    )
+    return jobs
+
+
+def execute(
+    jobs: list[Job],
+    store: ResultStore,
+    executor: Executor,
+    progress: ProgressSink,
+    resume: bool = False,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> list[JobResult]:
+    """Run the jobs not already done, storing and reporting each result as soon as it arrives."""
+    done = store.completed_keys() if resume else set()
+    todo = [job for job in jobs if job.key not in done]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        log.info("resume: %d of %d jobs already stored, skipped", skipped, len(jobs))
+    hook = plugin_manager().hook
+    results = []
+    for result in executor.run(todo, progress):
+        store.add(result)
+        try:
+            hook.bench_report_result(result=result)
+        except Exception:  # a reporting plugin must not lose the run
+            log.exception("a bench_report_result hook failed for %s", result.detector)
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results

@@ -1,0 +1,56 @@
+"""``conv_ae``: the convolutional autoencoder of the course's face anomaly-detection assignment.
+
+Encoder Conv2d 3-12-24-48 (kernel 4, stride 2, padding 1, ReLU) takes 64 x 64 images to
+48 x 8 x 8; the decoder mirrors it with ConvTranspose2d and ends in Tanh for [-1, 1] inputs.
+Anomalies are images it reconstructs badly (default scorer: mean squared error).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench import hookimpl
+from bench.images import InputSpec
+from bench.torch_detector import TorchDetector
+
+
+class ConvAutoencoder(nn.Module):
+    def __init__(self, channels: int = 3, widths: tuple[int, ...] = (12, 24, 48)) -> None:
+        super().__init__()
+        encoder: list[nn.Module] = []
+        decoder: list[nn.Module] = []
+        sizes = (channels, *widths)
+        for c_in, c_out in zip(sizes, sizes[1:], strict=False):
+            encoder += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        for c_in, c_out in zip(sizes[::-1], sizes[::-1][1:], strict=False):
+            decoder += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        decoder[-1] = nn.Tanh()
+        self.encoder = nn.Sequential(*encoder)
+        self.decoder = nn.Sequential(*decoder)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class ConvAE(TorchDetector):
+    name = "conv_ae"
+    produces = ("reconstruction",)
+    default_scorer = "mse"
+    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
+    defaults = {"epochs": 30, "batch_size": 64, "lr": 1e-3, "widths": [12, 24, 48]}
+
+    def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
+        return ConvAutoencoder(input_shape[0], tuple(self.hparams["widths"]))
+
+    def training_loss(self, model, x, y):
+        return F.mse_loss(model(x), x)
+
+    def forward_outputs(self, model, x):
+        return {"reconstruction": model(x)}
+
+
+@hookimpl
+def bench_register_detectors(register):
+    register(ConvAE)
