@@ -1,0 +1,57 @@
+"""The ``bench`` command line, as a user drives it."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.store import read_results
+
+
+def _invoke(*args, cwd=None):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_incompatible_scorer_is_a_one_line_error(tmp_path):
+    result = _invoke("run", "-d", "pca", "--scorer", "elbo", "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code != 0
+    assert "Error: scorer 'elbo' needs outputs" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "s.sqlite").exists()  # refused before anything ran
+
+
+def test_bad_set_syntax_is_reported():
+    result = _invoke("run", "-d", "pca", "--set", "oops")
+    assert result.exit_code != 0 and "--set expects KEY=VALUE" in result.output
+
+
+def test_suite_file_pins_the_run(tmp_path):
+    suite = tmp_path / "mini.toml"
+    suite.write_text(
+        '[suite]\ndataset = "digits"\ndetectors = ["pca"]\nclasses = [1, 7]\nseeds = [0, 1]\n'
+        "[detectors.pca]\nn_components = 5\n"
+    )
+    store = tmp_path / "s.sqlite"
+    result = _invoke("run", "--suite", str(suite), "--store", str(store))
+    assert result.exit_code == 0, result.output
+    frame = read_results(store)
+    assert sorted(zip(frame["task"], frame["seed"], strict=True)) == [
+        ("1", 0), ("1", 1), ("7", 0), ("7", 1)
+    ]  # fmt: skip
+    assert {c["hparams"]["n_components"] for c in frame["config"]} == {5}
+
+
+def test_cli_flags_override_the_suite(tmp_path):
+    suite = tmp_path / "mini.toml"
+    suite.write_text('[suite]\ndetectors = ["pca"]\nclasses = [1, 7]\n')
+    store = tmp_path / "s.sqlite"
+    result = _invoke("run", "--suite", str(suite), "--classes", "4", "--store", str(store))
+    assert result.exit_code == 0, result.output
+    assert read_results(store)["task"].tolist() == ["4"]
+
+
+def test_unknown_suite_key_is_refused(tmp_path):
+    suite = tmp_path / "bad.toml"
+    suite.write_text('[suite]\ndetector = ["pca"]\n')
+    result = _invoke("run", "--suite", str(suite))
+    assert result.exit_code != 0 and "unknown [suite] key(s) ['detector']" in result.output

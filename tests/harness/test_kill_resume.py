@@ -1,0 +1,48 @@
+"""A run killed with SIGKILL keeps every finished job; --resume completes it without duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+BENCH = [sys.executable, "-m", "bench"]
+ARGS = ["run", "-d", "conv_ae", "--epochs", "3", "--store", "s.sqlite"]
+
+
+def _rows(path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:  # schema not created yet
+        return 0
+
+
+def test_sigkill_then_resume(tmp_path):
+    store = tmp_path / "s.sqlite"
+    proc = subprocess.Popen(
+        BENCH + ARGS, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 240
+    while _rows(store) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_with = _rows(store)
+    assert 2 <= killed_with < 10
+
+    out = subprocess.run(
+        BENCH + ARGS + ["--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"{10 - killed_with} job(s) run, {killed_with} skipped" in " ".join(out.stdout.split())
+    with sqlite3.connect(store) as conn:
+        rows = conn.execute("SELECT task, seed, status FROM results ORDER BY task").fetchall()
+    assert sorted(task for task, _, _ in rows) == [str(k) for k in range(10)]
+    assert {status for _, _, status in rows} == {"ok"}

@@ -1,0 +1,100 @@
+"""The runner: failures become rows, nothing is trained before the plan is valid, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.executors import SerialExecutor
+from bench.plugins import plugin_manager
+from bench.runner import PlanError, RunSpec, execute, plan_jobs
+from bench.store import ResultStore
+from tests.harness.plugin_helpers import BrokenPlugin
+
+
+class Silent:
+    def job_started(self, job):
+        pass
+
+    def epoch(self, job, epoch, total, loss):
+        pass
+
+
+def _run(spec: RunSpec, store_path, resume=False):
+    with ResultStore(store_path) as store:
+        results = execute(plan_jobs(spec), store, SerialExecutor(), Silent(), resume=resume)
+        return results, store.dataframe()
+
+
+def test_failing_and_diverging_detectors_become_rows_and_the_run_goes_on(tmp_path):
+    plugin_manager().register(BrokenPlugin(), name="broken")
+    spec = RunSpec(detectors=["exploding", "pca", "diverging"], classes=["0", "1"])
+    results, frame = _run(spec, tmp_path / "s.sqlite")
+    by_detector = {d: g for d, g in frame.groupby("detector")}
+    assert list(by_detector["exploding"]["status"]) == ["failed", "failed"]
+    assert by_detector["exploding"]["error"].str.contains("ValueError: boom during fit").all()
+    assert list(by_detector["diverging"]["status"]) == ["diverged", "diverged"]
+    assert by_detector["diverging"]["error"].str.contains("loss became nan").all()
+    assert list(by_detector["pca"]["status"]) == ["ok", "ok"]
+    assert (by_detector["pca"]["auroc"] > 0.9).all()
+    assert len(results) == 6
+
+
+def test_incompatible_scorer_is_refused_before_training():
+    with pytest.raises(PlanError, match="scorer 'elbo' needs outputs .* detector 'pca'"):
+        plan_jobs(RunSpec(detectors=["pca"], scorers=["elbo"]))
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (RunSpec(detectors=["nope"]), "unknown detector 'nope'"),
+        (RunSpec(detectors=["pca"], dataset="nope"), "unknown dataset 'nope'"),
+        (RunSpec(detectors=["pca"], classes=["11"]), r"no task\(s\) \['11'\]"),
+        (RunSpec(detectors=["pca"], hparams={"epochz": 3}), "epochz"),
+        (RunSpec(detectors=["pca"], detector_hparams={"pca": {"lr": 1}}), "'pca' has no hyper"),
+        (RunSpec(detectors=[]), "no detector selected"),
+    ],
+)
+def test_plan_errors_name_the_problem(spec, message):
+    with pytest.raises(PlanError, match=message):
+        plan_jobs(spec)
+
+
+def test_shared_hparams_apply_only_where_the_detector_has_them():
+    jobs = plan_jobs(RunSpec(detectors=["pca", "conv_ae"], classes=["0"], hparams={"epochs": 3}))
+    by_detector = {job.detector: job for job in jobs}
+    assert by_detector["conv_ae"].hparams["epochs"] == 3
+    assert "epochs" not in by_detector["pca"].hparams
+
+
+def test_grid_is_detectors_times_tasks_times_seeds_with_distinct_keys():
+    jobs = plan_jobs(RunSpec(detectors=["pca", "conv_ae"], classes=["3", "4"], seeds=[0, 1, 2]))
+    assert len(jobs) == 12
+    assert len({job.key for job in jobs}) == 12
+    # The config hash ignores the seed, so resume can match (hash, seed) pairs.
+    assert len({job.config_hash for job in jobs}) == 4
+
+
+def test_resume_skips_stored_jobs_and_reruns_failed_ones(tmp_path):
+    plugin_manager().register(BrokenPlugin(), name="broken")
+    store = tmp_path / "s.sqlite"
+    _run(RunSpec(detectors=["pca", "exploding"], classes=["0"]), store)
+    results, frame = _run(
+        RunSpec(detectors=["pca", "exploding"], classes=["0", "1"]), store, resume=True
+    )
+    rerun = sorted((r.detector, r.task) for r in results)
+    assert rerun == [("exploding", "0"), ("exploding", "1"), ("pca", "1")]
+    assert len(frame) == 4  # the failed row was replaced, not duplicated
+    assert not frame.duplicated(["config_hash", "seed"]).any()
+
+
+def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
+    spec = RunSpec(detectors=["conv_ae"], classes=["2"], hparams={"epochs": 2})
+    first, _ = _run(spec, tmp_path / "a.sqlite")
+    second, frame = _run(spec, tmp_path / "b.sqlite")
+    assert first[0].auroc == second[0].auroc
+    assert (first[0].scores == second[0].scores).all()
+    row = frame.iloc[0]
+    assert row["versions"]["torch"] and row["torch_version"] and row["device_name"]
+    assert row["device"] == "cpu" and row["parameters"] > 0 and row["train_images_per_s"] > 0
+    assert row["config"]["hparams"]["epochs"] == 2 and len(row["config_hash"]) == 16
