@@ -14,6 +14,18 @@ class DataError(RuntimeError):
     """Bad or missing data; the message is one line naming the file and what is wrong."""
 
 
+@dataclass(frozen=True)
+class Download:
+    """One official file of a dataset, pinned by SHA-256 so a mirror or a flaky connection
+    can never change the data. ``unpack_to`` names the folder an archive holds; ``bench data
+    download`` extracts it when that folder is missing."""
+
+    url: str
+    sha256: str
+    filename: str
+    unpack_to: str | None = None
+
+
 @dataclass
 class Splits:
     """A dataset as the harness sees it.
@@ -65,19 +77,48 @@ class Dataset:
 
     ``name`` is the ``--dataset`` name. ``one_class`` datasets are split into one task per
     class ("class k is normal"); others form a single task named after the dataset.
-    ``options`` are ``--dataset-option key=value`` pairs a dataset may accept.
+    ``options`` are ``--dataset-option key=value`` pairs; ``option_names`` lists those a
+    dataset accepts, so a typo fails before any data is read. ``downloads`` lists the official
+    files ``bench data download`` fetches into ``<data_dir>/<name>/``; datasets without a
+    public download leave it empty.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     one_class: ClassVar[bool] = True
+    downloads: ClassVar[tuple[Download, ...]] = ()
+    option_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, data_dir: Path, **options: Any) -> None:
+        unknown = sorted(set(options) - set(self.option_names))
+        if unknown:
+            known = ", ".join(self.option_names) or "none"
+            raise DataError(f"dataset {self.name!r} has no option(s) {unknown}; known: {known}")
         self.data_dir = Path(data_dir)
         self.options = options
 
     def load(self) -> Splits:
         raise NotImplementedError
+
+    def find(self, *names: str) -> Path | None:
+        """The first of ``names`` present in ``<data_dir>/<name>/`` (where ``bench data
+        download`` puts files), else in ``data_dir`` itself (files the user put there)."""
+        for folder in (self.data_dir / self.name, self.data_dir):
+            for name in names:
+                if (folder / name).exists():
+                    return folder / name
+        return None
+
+    def not_found(self, what: str, remedy: str) -> DataError:
+        """The error for a file :meth:`find` did not find: where it looked, how to get it."""
+        return DataError(
+            f"{what} not found in {self.data_dir / self.name} or {self.data_dir}; {remedy}"
+        )
+
+    def locate(self) -> dict[str, Path | None]:
+        """What the dataset reads, each mapped to where it was found (None: missing); lets
+        ``bench data list`` say what is present before a run needs it."""
+        return {}
 
     def export_scores(self, task: str, scores: np.ndarray, out_dir: Path, stem: str) -> Path | None:
         """Write the scores in a format the dataset's community expects; None if it has none."""

@@ -45,4 +45,8 @@ def make_executor(name: str, **options: object) -> Executor:
     """The executor called ``name``; options an executor does not use are ignored."""
     if name == "serial":
         return SerialExecutor()
+    if name == "ray":
+        from bench.ray_executor import RayExecutor  # only now: Ray is an optional extra
+
+        return RayExecutor(**options)  # type: ignore[arg-type]
     raise ValueError(f"unknown executor {name!r}")

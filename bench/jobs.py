@@ -46,13 +46,17 @@ class Job:
     dataset_options: dict[str, Any] = field(default_factory=dict, hash=False)
     data_dir: str = ""
     labelled_fraction: float = 0.0
+    max_train: int | None = None
+    max_test: int | None = None
     device: str = "cpu"
     deterministic: bool = True
     precision: str = "fp32"
     compile: bool = False
+    suite: str | None = None  # provenance only: not part of the config or its hash
 
     def config(self) -> dict[str, Any]:
-        """What defines the experiment, apart from seed and the machine it runs on."""
+        """What defines the experiment, apart from seed, the machine it runs on and the suite
+        file it came from (the same job planned ad hoc or from a suite is the same job)."""
         return {
             "detector": self.detector,
             "scorer": self.scorer,
@@ -61,6 +65,8 @@ class Job:
             "task": self.task,
             "hparams": self.hparams,
             "labelled_fraction": self.labelled_fraction,
+            "max_train": self.max_train,
+            "max_test": self.max_test,
             "deterministic": self.deterministic,
             "precision": self.precision,
             "compile": self.compile,
@@ -120,6 +126,7 @@ def run_job(
         cuda_version=environment.cuda_version(),
         versions=environment.package_versions(),
         git_commit=environment.git_commit(),
+        suite=job.suite,
         started_at=_now(),
     )
     try:
@@ -132,7 +139,14 @@ def run_job(
             splits = load_splits(job.dataset, job.data_dir, job.dataset_options)
         dataset_cls = reg.get("datasets", job.dataset)
         task = build_task(
-            splits, job.dataset, dataset_cls.one_class, job.task, job.labelled_fraction, job.seed
+            splits,
+            job.dataset,
+            dataset_cls.one_class,
+            job.task,
+            job.labelled_fraction,
+            job.seed,
+            job.max_train,
+            job.max_test,
         )
         fit_and_score(job, task, detector_cls, scorer, device, on_epoch, result)
     except DivergedError as exc:

@@ -3,10 +3,15 @@
 Built-in plugins are ordinary entry points of the ``anomaly-bench`` distribution, so they load
 exactly like third-party ones. ``BENCH_PLUGINS=a,b`` loads only the entry points named ``a`` and
 ``b`` (``BENCH_PLUGINS=`` loads none), which helps isolate a misbehaving plugin.
+``BENCH_EXTRA_PLUGINS=pkg.mod,...`` also registers plugin modules by import path, like pytest's
+``-p``: a plugin that is not installed as a distribution (a test double, a notebook's module)
+is still visible everywhere the variable is, e.g. on Ray workers, which the Ray executor hands
+both variables to.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from functools import lru_cache
 from importlib import metadata
@@ -18,6 +23,7 @@ from bench.registry import KINDS, Registry
 
 GROUP = "bench"
 ENV_RESTRICT = "BENCH_PLUGINS"
+ENV_EXTRA = "BENCH_EXTRA_PLUGINS"
 
 
 def make_plugin_manager() -> pluggy.PluginManager:
@@ -32,6 +38,13 @@ def make_plugin_manager() -> pluggy.PluginManager:
                 raise RuntimeError(
                     f"{ENV_RESTRICT} names {name!r} but no installed plugin has that entry point"
                 )
+    for module_name in filter(None, (n.strip() for n in os.environ.get(ENV_EXTRA, "").split(","))):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise RuntimeError(f"{ENV_EXTRA} names {module_name!r}: {exc}") from exc
+        if not pm.is_registered(module):
+            pm.register(module, name=module_name)
     pm.check_pending()
     return pm
 

@@ -36,6 +36,7 @@ class JobResult:
     cuda_version: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     git_commit: str | None = None
+    suite: str | None = None  # the suite file the job was planned from, if any
     started_at: str | None = None
     finished_at: str | None = None
     # Per-image test scores and labels (plots, exports) and a few inputs/reconstructions.

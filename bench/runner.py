@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench import environment
@@ -17,7 +19,7 @@ from bench.executors import Executor, ProgressSink
 from bench.jobs import Job, load_splits
 from bench.paths import resolve_data_dir
 from bench.plugins import plugin_manager, registry
-from bench.results import JobResult
+from bench.results import OK, JobResult
 from bench.store import ResultStore
 from bench.tasks import task_names
 
@@ -41,10 +43,13 @@ class RunSpec:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     data_dir: str | None = None
     labelled_fraction: float = 0.0
+    max_train: int | None = None  # reduced runs: cap on normal training images per task
+    max_test: int | None = None  # reduced runs: cap on test images (a fixed subsample)
     device: str = "auto"
     deterministic: bool = True
     precision: str = "fp32"
     compile: bool = False
+    suite: str | None = None  # the suite file this spec was loaded from, recorded with results
 
 
 def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -110,10 +115,13 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
                             dataset_options=spec.dataset_options,
                             data_dir=data_dir,
                             labelled_fraction=spec.labelled_fraction,
+                            max_train=spec.max_train,
+                            max_test=spec.max_test,
                             device=device,
                             deterministic=spec.deterministic,
                             precision=spec.precision,
                             compile=spec.compile,
+                            suite=spec.suite,
                         )
                     )
     return jobs
@@ -134,14 +142,51 @@ def execute(
     if skipped:
         log.info("resume: %d of %d jobs already stored, skipped", skipped, len(jobs))
     hook = plugin_manager().hook
+    jobs_by_key = {job.key: job for job in todo}
     results = []
-    for result in executor.run(todo, progress):
-        store.add(result)
-        try:
-            hook.bench_report_result(result=result)
-        except Exception:  # a reporting plugin must not lose the run
-            log.exception("a bench_report_result hook failed for %s", result.detector)
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
+    # closing(): an interrupted run stops the executor at once (cancels outstanding work).
+    with closing(executor.run(todo, progress)) as stream:
+        for result in stream:
+            _record(result, jobs_by_key, store, hook, on_result)
+            results.append(result)
     return results
+
+
+def _record(
+    result: JobResult,
+    jobs_by_key: dict[tuple[str, int], Job],
+    store: ResultStore,
+    hook: Any,
+    on_result: Callable[[JobResult], None] | None,
+) -> None:
+    """Store a finished job first (so nothing after it can lose it), then export and report."""
+    store.add(result)
+    _export_scores(jobs_by_key[(result.config_hash, result.seed)], result, store)
+    try:
+        hook.bench_report_result(result=result)
+    except Exception:  # a reporting plugin must not lose the run
+        log.exception("a bench_report_result hook failed for %s", result.detector)
+    if on_result is not None:
+        on_result(result)
+
+
+def _export_scores(job: Job, result: JobResult, store: ResultStore) -> None:
+    """Write the scores in the dataset's community format (e.g. a competition's submission
+    CSV) under ``<store dir>/submissions/``; a failed export is logged, never fatal: the
+    result is already stored."""
+    if result.status != OK or result.scores is None:
+        return
+    if job.max_test is not None:  # a subsample's scores do not make a whole submission
+        log.info("%s: --max-test set, scores not exported", job.describe())
+        return
+    stem = f"{job.dataset}-{job.task}-{job.detector}-{job.scorer}-seed{job.seed}"
+    try:
+        dataset = registry().get("datasets", job.dataset)(Path(job.data_dir), **job.dataset_options)
+        path = dataset.export_scores(
+            job.task, result.scores, store.path.parent / "submissions", stem
+        )
+    except Exception:
+        log.exception("exporting the scores of %s failed", job.describe())
+        return
+    if path is not None:
+        log.info("%s: scores written to %s", job.describe(), path)

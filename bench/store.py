@@ -50,6 +50,7 @@ _COLUMNS = {
     "cuda_version": "TEXT",
     "versions": "TEXT NOT NULL",
     "git_commit": "TEXT",
+    "suite": "TEXT",
     "started_at": "TEXT",
     "finished_at": "TEXT",
 }

@@ -26,7 +26,7 @@ from bench.runner import PlanError, RunSpec
 
 _SUITE_KEYS = {
     "name", "description", "dataset", "detectors", "classes", "seeds", "scorers",
-    "dataset_options", "labelled_fraction", "deterministic", "precision",
+    "dataset_options", "labelled_fraction", "max_train", "max_test", "deterministic", "precision",
 }  # fmt: skip
 
 
@@ -63,6 +63,9 @@ def load_suite(path: str | Path, all_detectors: list[str]) -> RunSpec:
         detector_hparams=per_detector,
         dataset_options=dict(suite.get("dataset_options", {})),
         labelled_fraction=float(suite.get("labelled_fraction", 0.0)),
+        max_train=suite.get("max_train"),
+        max_test=suite.get("max_test"),
         deterministic=bool(suite.get("deterministic", True)),
         precision=str(suite.get("precision", "fp32")),
+        suite=str(path),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -81,6 +82,16 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, Any]:
     "--labelled-anomalies",
     type=float,
     help="Fraction of labelled anomalies from the training split (semi-supervised; default 0).",
+)
+@click.option(
+    "--max-train",
+    type=click.IntRange(min=1),
+    help="Reduced run: at most N normal training images per task (a fixed subsample).",
+)
+@click.option(
+    "--max-test",
+    type=click.IntRange(min=1),
+    help="Reduced run: at most N test images (a fixed subsample).",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option(
@@ -172,9 +183,17 @@ def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
             spec.hparams[name] = value
     if opts["labelled_anomalies"] is not None:
         spec.labelled_fraction = opts["labelled_anomalies"]
+    for key in ("max_train", "max_test"):
+        if opts[key] is not None:
+            setattr(spec, key, opts[key])
     spec.device = opts["device"]
     if opts["fast"]:
         spec.deterministic, spec.precision = False, "bf16"
     if opts["compile_"]:
         spec.compile = True
+    if spec.suite is not None:
+        pinned = load_suite(opts["suite"], every)
+        # Where the data lives and which device runs it do not change the experiment.
+        if replace(spec, device=pinned.device, data_dir=pinned.data_dir) != pinned:
+            spec.suite = f"{spec.suite} (with command-line overrides)"
     return spec

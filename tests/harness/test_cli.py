@@ -55,3 +55,16 @@ def test_unknown_suite_key_is_refused(tmp_path):
     suite.write_text('[suite]\ndetector = ["pca"]\n')
     result = _invoke("run", "--suite", str(suite))
     assert result.exit_code != 0 and "unknown [suite] key(s) ['detector']" in result.output
+
+
+def test_overriding_a_suite_is_recorded_with_the_results(tmp_path):
+    suite = tmp_path / "mini.toml"
+    suite.write_text('[suite]\ndetectors = ["pca"]\nclasses = [1]\n')
+    store = tmp_path / "s.sqlite"
+    assert _invoke("run", "--suite", str(suite), "--store", str(store)).exit_code == 0
+    assert (
+        _invoke("run", "--suite", str(suite), "--seeds", "4", "--store", str(store)).exit_code == 0
+    )
+    assert read_results(store)["suite"].tolist() == [
+        str(suite), f"{suite} (with command-line overrides)"
+    ]  # fmt: skip

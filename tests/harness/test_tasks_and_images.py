@@ -76,3 +76,18 @@ def test_batches_cover_every_image_once_in_a_seeded_order():
     assert torch.equal(torch.cat(list(again.batches(4, shuffle=True))).flatten(), order)
     with pytest.raises(PermissionError):
         first.targets  # noqa: B018
+
+
+def test_reduced_runs_use_one_fixed_subsample_for_every_seed(digits):
+    full = build_task(digits, "digits", True, "5")
+    a = build_task(digits, "digits", True, "5", seed=0, max_train=50, max_test=200)
+    b = build_task(digits, "digits", True, "5", seed=9, max_train=50, max_test=200)
+    assert len(a.train_images) == 50 and len(a.test_images) == 200 and len(a.test_labels) == 200
+    assert torch.equal(a.train_images, b.train_images) and torch.equal(a.test_images, b.test_images)
+    # Still only normal images in training, still both classes in the test subset.
+    full_flat = full.train_images.flatten(1)
+    assert all((full_flat == img).all(dim=1).any() for img in a.train_images.flatten(1))
+    assert set(a.test_labels.tolist()) == {0, 1}
+    # A cap larger than the data changes nothing.
+    same = build_task(digits, "digits", True, "5", max_train=10_000, max_test=10_000)
+    assert torch.equal(same.train_images, full.train_images)

@@ -1,0 +1,51 @@
+"""``bench leaderboard``: regenerate the leaderboards directory from the results store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from bench.commands.errors import friendly_errors
+from bench.leaderboard.build import build_leaderboards
+from bench.store import DEFAULT_STORE
+
+REFERENCE_FILE = "reference.toml"
+
+
+@click.command("leaderboard")
+@click.option(
+    "--store",
+    default=str(DEFAULT_STORE),
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite results store to read.",
+)
+@click.option(
+    "--out",
+    default="leaderboards",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory to (re)write: <dataset>.md/.csv/.json, plots/, README.md.",
+)
+@click.option(
+    "--reference",
+    type=click.Path(dir_okay=False, exists=True),
+    help=f"Published reference rows (TOML). Default: OUT/{REFERENCE_FILE} when it exists.",
+)
+@click.option(
+    "--no-plots", is_flag=True, help="Tables only (faster): no figures are drawn or linked."
+)
+@friendly_errors
+def leaderboard_command(store: str, out: str, reference: str | None, no_plots: bool) -> None:
+    """Write per-dataset leaderboards (Markdown, CSV, JSON, plots) and an index from the store.
+
+    The same store always gives byte-identical Markdown, CSV and JSON."""
+    out_dir = Path(out)
+    reference_path = Path(reference) if reference else out_dir / REFERENCE_FILE
+    written = build_leaderboards(Path(store), out_dir, reference_path, with_plots=not no_plots)
+    console = Console()
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"{len(written)} file(s) from {store}" + ("" if no_plots else ", plus plots"))

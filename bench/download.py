@@ -1,0 +1,148 @@
+"""Fetch a dataset's official files: pinned SHA-256, atomic writes, safe archive extraction.
+
+Nothing half-written is ever left under its final name: a download goes to a temporary file
+that is renamed only once its size and checksum are right, and an archive is extracted into a
+temporary folder that is renamed into place. Running it again is cheap: a present file whose
+checksum matches is kept, and an archive whose folder exists is not extracted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import posixpath
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import uuid
+import zlib
+from pathlib import Path
+
+from rich.progress import Progress
+
+from bench.dataset import DataError, Dataset, Download
+
+log = logging.getLogger("bench.download")
+CHUNK = 1 << 20
+TIMEOUT_S = 60
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_dataset(
+    dataset: type[Dataset],
+    data_dir: Path,
+    mirror: str | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Fetch every official file of a dataset class into ``<data_dir>/<name>/``."""
+    if not dataset.downloads:
+        raise DataError(f"dataset {dataset.name!r} has no public download ({dataset.description})")
+    return [fetch(item, data_dir / dataset.name, mirror, progress) for item in dataset.downloads]
+
+
+def fetch(
+    item: Download, target_dir: Path, mirror: str | None = None, progress: Progress | None = None
+) -> Path:
+    """Make ``target_dir/item.filename`` the verified file, downloading it only when needed.
+
+    ``mirror`` replaces the official address by ``<mirror>/<filename>``; the pinned checksum
+    still decides, so a mirror can be faster but never different.
+    """
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {target_dir}: {exc.strerror}") from None
+    path = target_dir / item.filename
+    if path.is_file() and sha256_of(path) == item.sha256:
+        log.info("%s is present and verified", path)
+    else:
+        url = f"{mirror.rstrip('/')}/{item.filename}" if mirror else item.url
+        _download(url, path, item.sha256, progress)
+    if item.unpack_to and not (target_dir / item.unpack_to).exists():
+        unpack(path, target_dir, item.unpack_to)
+    return path
+
+
+def _download(url: str, path: Path, sha256: str, progress: Progress | None) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")  # not mkstemp: keep umask
+    try:
+        digest, received = hashlib.sha256(), 0
+        with tmp.open("xb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
+            length = resp.headers.get("Content-Length")
+            expected = int(length) if length else None
+            task = progress.add_task(path.name, total=expected) if progress else None
+            while chunk := resp.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                if progress is not None and task is not None:
+                    progress.update(task, advance=len(chunk))
+        if expected is not None and received != expected:
+            raise DataError(
+                f"download of {url} was interrupted: {received} of {expected} bytes arrived; "
+                "nothing was kept, run the command again"
+            )
+        if digest.hexdigest() != sha256:
+            raise DataError(
+                f"checksum mismatch for {url}: SHA-256 {digest.hexdigest()}, expected {sha256}; "
+                "the file is corrupt or not the official one, nothing was kept"
+            )
+        os.replace(tmp, path)
+    except http.client.IncompleteRead as exc:
+        raise DataError(
+            f"download of {url} was interrupted after {len(exc.partial)} bytes; nothing was kept"
+        ) from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        detail = exc if isinstance(exc, urllib.error.HTTPError) else getattr(exc, "reason", exc)
+        raise DataError(f"could not download {url}: {detail}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """Refuse anything that could write outside the extraction folder, whatever tarfile's own
+    filter would do: absolute or ``..`` paths, links pointing out, devices."""
+    name = member.name
+    if posixpath.isabs(name) or ".." in name.split("/"):
+        raise DataError(f"{archive}: member {name!r} would be written outside the target folder")
+    if member.issym() or member.islnk():
+        base = posixpath.dirname(name) if member.issym() else ""
+        target = posixpath.normpath(posixpath.join(base, member.linkname))
+        if posixpath.isabs(member.linkname) or target == ".." or target.startswith("../"):
+            raise DataError(
+                f"{archive}: member {name!r} links to {member.linkname!r}, outside the target"
+            )
+    elif not (member.isfile() or member.isdir()):
+        raise DataError(f"{archive}: member {name!r} is a device or pipe, not a file")
+
+
+def unpack(archive: Path, target_dir: Path, folder: str) -> Path:
+    """Extract the archive's ``folder`` into ``target_dir``, all or nothing."""
+    staging = Path(tempfile.mkdtemp(dir=target_dir, prefix=".unpack-"))
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for member in members:
+                check_member(member, archive)
+            tar.extractall(staging, members=members, filter="data")
+        if not (staging / folder).is_dir():
+            raise DataError(f"{archive} holds no folder {folder}/")
+        os.replace(staging / folder, target_dir / folder)
+    except tarfile.FilterError as exc:  # our check above should have caught it first
+        raise DataError(f"{archive}: unsafe member refused ({exc})") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise DataError(f"{archive}: truncated or corrupt archive ({exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target_dir / folder

@@ -1,0 +1,89 @@
+"""Machine-readable leaderboards: the JSON that ``bench compare`` reads and a tidy CSV.
+
+Floats are rounded to 6 decimals and keys sorted, so the same store gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from bench.leaderboard.tables import Leaderboard, cells_of, is_number
+
+JSON_SCHEMA = 1
+CSV_COLUMNS = [
+    "detector", "scorer", "task", "status", "n_seeds", "n_ok", "auroc_mean", "auroc_std", "rank",
+    "auprc_mean", "fpr95_mean", "fit_seconds", "train_images_per_s", "score_images_per_s",
+    "parameters", "errors",
+]  # fmt: skip
+_CELL_NUMBERS = [
+    "auroc_mean", "auroc_std", "rank", "auprc_mean", "fpr95_mean", "fit_seconds",
+    "train_images_per_s", "score_images_per_s",
+]  # fmt: skip
+_ROW_NUMBERS = ["mean_auroc", "seed_std", "avg_rank", "auprc", "fit_seconds", "train_images_per_s"]
+
+
+def _num(value: Any) -> float | None:
+    return round(float(value), 6) if is_number(value) else None
+
+
+def _int(value: Any) -> int | None:
+    return int(round(float(value))) if is_number(value) else None
+
+
+def leaderboard_dict(lb: Leaderboard) -> dict[str, Any]:
+    """Per detector/scorer row: summary numbers and, per task, mean/std AUROC, seeds, status."""
+    rows = []
+    for row in lb.summary.to_dict("records"):
+        mine = cells_of(lb, row["detector"], row["scorer"])
+        tasks = {
+            cell["task"]: {
+                "status": cell["status"],
+                "n_seeds": int(cell["n_seeds"]),
+                "n_ok": int(cell["n_ok"]),
+                "parameters": _int(cell["parameters"]),
+                "errors": cell["errors"],
+                **{name: _num(cell[name]) for name in _CELL_NUMBERS},
+            }
+            for cell in mine.to_dict("records")
+        }
+        rows.append(
+            {
+                "detector": row["detector"],
+                "scorer": row["scorer"],
+                "status": row["status"],
+                "n_tasks": int(row["n_tasks"]),
+                "n_tasks_scored": int(row["n_tasks_scored"]),
+                "parameters": _int(row["parameters"]),
+                "settings": [json.loads(s) for s in row["settings"]],
+                "tasks": tasks,
+                **{name: _num(row[name]) for name in _ROW_NUMBERS},
+            }
+        )
+    return {
+        "schema": JSON_SCHEMA,
+        "dataset": lb.dataset,
+        "tasks": lb.tasks,
+        "provenance": lb.provenance,
+        "rows": rows,
+    }
+
+
+def leaderboard_json(lb: Leaderboard) -> str:
+    return json.dumps(leaderboard_dict(lb), indent=2, sort_keys=True) + "\n"
+
+
+def cells_csv(lb: Leaderboard) -> str:
+    """One line per detector x scorer x task; a row's mean AUROC and average rank are the means of
+    its ``auroc_mean`` and ``rank`` columns."""
+    frame = lb.cells.copy()
+    frame["errors"] = [
+        "; ".join(f"seed {e['seed']} {e['status']}: {e['error']}" for e in errors)
+        for errors in frame["errors"]
+    ]
+    frame["parameters"] = frame["parameters"].round().astype("Int64")
+    return pd.DataFrame(frame[CSV_COLUMNS]).to_csv(
+        index=False, float_format="%.6g", lineterminator="\n"
+    )

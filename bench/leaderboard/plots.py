@@ -1,0 +1,184 @@
+"""Leaderboard figures, drawn with matplotlib's object API on the Agg canvas.
+
+No pyplot: nothing global is touched (no backend switch, no open-figure registry), and PNGs are
+saved without the Software/date metadata so the same data gives the same file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from sklearn.metrics import roc_curve
+
+Scored = tuple[np.ndarray, np.ndarray]  # (scores, 0/1 labels) of one test set
+_PNG_METADATA = {"Software": None}
+_COLUMNS = 5
+RECONSTRUCTION_TASKS = 4
+
+
+def colours(labels: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """A fixed colour per row label (by sorted name, so ranks moving do not recolour); tab20's
+    dark shades first, so up to ten rows get ten distinct hues."""
+    cmap = matplotlib.colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]
+    return {label: cmap(order[i % 20]) for i, label in enumerate(sorted(labels))}
+
+
+def _save(fig: Figure, path: Path, dpi: int = 100) -> None:
+    FigureCanvasAgg(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, metadata=_PNG_METADATA)
+
+
+def _grid(n: int, width: float, height: float, extra_height: float = 0.0) -> tuple[Figure, list]:
+    cols = min(_COLUMNS, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(width * cols, height * rows + extra_height), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def auroc_bars(
+    labels: Sequence[str], means: Sequence[float], errors: Sequence[float], title: str, path: Path
+) -> None:
+    """Mean AUROC per row, best on top; error bars: std over seeds of the seed's mean AUROC."""
+    fig = Figure(figsize=(7, 0.35 * len(labels) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(labels))[::-1]
+    err = [e if np.isfinite(e) else 0.0 for e in errors]
+    palette = colours(labels)
+    ax.barh(y, means, xerr=err, color=[palette[lb] for lb in labels], capsize=3)
+    for yi, m, e in zip(y, means, err, strict=True):
+        ax.text(m + e + 0.01, yi, f"{m:.3f}", va="center", fontsize=8)
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1.1)
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("mean AUROC over tasks")
+    ax.set_title(title)
+    _save(fig, path)
+
+
+def roc_grid(
+    labels: Sequence[str],
+    tasks: Sequence[str],
+    data: Mapping[tuple[str, str], Scored],
+    title: str,
+    path: Path,
+) -> None:
+    """One axes per task with every row's ROC curve on it."""
+    fig, axes = _grid(len(tasks), 3.0, 3.0, extra_height=0.3 * math.ceil(len(labels) / 4))
+    palette = colours(labels)
+    for ax, task in zip(axes, tasks, strict=True):
+        for label in labels:
+            if (label, task) in data:
+                scores, y = data[(label, task)]
+                fpr, tpr, _ = roc_curve(y, scores)
+                ax.plot(fpr, tpr, color=palette[label], lw=1.2, label=label)
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.6, ls="--")
+        ax.set_title(f"normal class {task}", fontsize=9)
+        ax.set_xlabel("false positive rate", fontsize=8)
+        ax.set_ylabel("true positive rate", fontsize=8)
+        ax.tick_params(labelsize=7)
+    handles = [Line2D([], [], color=palette[lb], label=lb) for lb in labels]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(labels)), fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def score_histograms(
+    tasks: Sequence[str], data: Mapping[str, Scored], title: str, path: Path
+) -> None:
+    """Per task, the score distributions of normal and anomalous test images (densities)."""
+    fig, axes = _grid(len(tasks), 2.8, 2.2)
+    for ax, task in zip(axes, tasks, strict=True):
+        ax.set_title(f"normal class {task}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        if task not in data:
+            ax.text(0.5, 0.5, "no result", ha="center", va="center", transform=ax.transAxes)
+            continue
+        scores, y = data[task]
+        bins = np.histogram_bin_edges(scores, bins=30)
+        ax.hist(scores[y == 0], bins=bins, density=True, alpha=0.6, label="normal")
+        ax.hist(scores[y == 1], bins=bins, density=True, alpha=0.6, label="anomalous")
+        ax.set_xlabel("anomaly score", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def _rgb(images: np.ndarray, value_range: np.ndarray) -> np.ndarray:
+    """N x C x H x W in the detector's value range -> N x H x W x 3 in [0, 1]."""
+    lo, hi = (float(v) for v in value_range)
+    x = np.clip((images.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    x = np.repeat(x, 3, axis=1) if x.shape[1] == 1 else x[:, :3]
+    return x.transpose(0, 2, 3, 1)
+
+
+def _strip(tiles: np.ndarray, gap: int = 1) -> np.ndarray:
+    """N x H x W x 3 tiles side by side, separated by white columns."""
+    n, h, _, _ = tiles.shape
+    white = np.ones((h, gap, 3), dtype=np.float32)
+    parts = [p for tile in tiles for p in (tile, white)][:-1] if n else []
+    return np.concatenate(parts, axis=1)
+
+
+def reconstruction_grid(
+    tasks: Sequence[str], examples: Mapping[str, Mapping[str, np.ndarray]], title: str, path: Path
+) -> None:
+    """Per task three strips (inputs, reconstructions, absolute error averaged over channels),
+    one tile per stored example, normal ones first. Each strip is one image (one axes), which
+    keeps drawing fast; only the first few tasks, as image grids do not compress."""
+    shown = [t for t in tasks if t in examples][:RECONSTRUCTION_TASKS]
+    errors = {}
+    for task in shown:
+        ex = examples[task]
+        lo, hi = (float(v) for v in ex["value_range"])
+        diff = np.abs(ex["inputs"].astype(np.float32) - ex["reconstructions"].astype(np.float32))
+        errors[task] = diff.mean(axis=1) / (hi - lo)
+    vmax = max(float(e.max()) for e in errors.values()) or 1.0
+    magma = matplotlib.colormaps["magma"]
+    n_tiles = max(len(examples[t]["inputs"]) for t in shown)
+    fig = Figure(figsize=(0.8 * n_tiles + 1.2, 0.85 * 3 * len(shown) + 0.5), layout="constrained")
+    axes = fig.subplots(3 * len(shown), 1, squeeze=False)[:, 0]
+    for block, task in enumerate(shown):
+        ex = examples[task]
+        strips = (
+            ("input", _rgb(ex["inputs"], ex["value_range"])),
+            ("reconstruction", _rgb(ex["reconstructions"], ex["value_range"])),
+            ("|error|", magma(errors[task] / vmax)[..., :3].astype(np.float32)),
+        )
+        for r, (name, tiles) in enumerate(strips):
+            ax = axes[3 * block + r]
+            ax.imshow(_strip(tiles), interpolation="nearest")
+            ax.set_yticks([])
+            ax.set_ylabel(f"{task}: {name}", fontsize=7, rotation=0, ha="right", va="center")
+            width = tiles.shape[2] + 1
+            if r == 0:
+                kinds = ["anomalous" if label else "normal" for label in ex["labels"]]
+                ax.set_xticks([width * i + width / 2 - 1 for i in range(len(kinds))], kinds)
+                ax.tick_params(axis="x", labelsize=6, length=0, labeltop=True, labelbottom=False)
+            else:
+                ax.set_xticks([])
+    fig.suptitle(f"{title}; error colour scale 0 to {vmax:.2f} of the value range", fontsize=9)
+    _save(fig, path, dpi=72)
+
+
+@dataclass
+class PlotSet:
+    """The figures drawn for one dataset, as paths relative to the leaderboard directory."""
+
+    seed: int
+    bars: str
+    roc: str
+    histograms: dict[str, str] = field(default_factory=dict)  # row label -> path
+    reconstructions: dict[str, str] = field(default_factory=dict)  # row label -> path

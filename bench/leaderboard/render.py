@@ -1,0 +1,312 @@
+"""Markdown leaderboards: the numbers of :mod:`bench.leaderboard.tables`, laid out by tabulate.
+
+Cells are formatted here (fixed decimals, "failed"/"diverged" plus a footnote instead of a
+number); tabulate does the table layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from bench.leaderboard.plots import RECONSTRUCTION_TASKS, PlotSet
+from bench.leaderboard.reference import ReferenceRow
+from bench.leaderboard.tables import (
+    MISSING,
+    OK,
+    PARTIAL,
+    Leaderboard,
+    cells_of,
+    is_number,
+    row_keys,
+)
+
+REGENERATE = "bench leaderboard --store STORE --out DIR"
+
+
+def row_label(detector: str, scorer: str) -> str:
+    return f"{detector}/{scorer}"
+
+
+TEXT_COLUMNS = {"detector", "scorer", "method", "dataset", "source", "suite", "settings"}
+
+
+def _table(frame: pd.DataFrame) -> str:
+    """Text columns left-aligned, numbers right-aligned; cells are already formatted strings."""
+    align = ["left" if c in TEXT_COLUMNS else "right" for c in frame.columns]
+    return frame.to_markdown(index=False, colalign=align, disable_numparse=True)
+
+
+def _one_line(text: str) -> str:
+    """An error message made safe for one Markdown line inside backticks."""
+    return re.sub(r"\s+", " ", text).replace("`", "'").strip()
+
+
+class _Footnotes:
+    """Numbers each distinct (status, error) once and remembers which jobs it covers."""
+
+    def __init__(self) -> None:
+        self.notes: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def refs(self, label: str, task: str, errors: Sequence[Mapping[str, Any]]) -> str:
+        numbers = []
+        for e in errors:
+            key = (str(e["status"]), _one_line(str(e["error"])))
+            note = self.notes.setdefault(key, {"n": len(self.notes) + 1, "jobs": {}})
+            note["jobs"].setdefault(label, {}).setdefault(task, []).append(int(e["seed"]))
+            numbers.append(note["n"])
+        return "".join(f"[^{n}]" for n in sorted(set(numbers)))
+
+    def lines(self) -> list[str]:
+        out = []
+        for (status, error), note in self.notes.items():
+            where = "; ".join(
+                f"{label} task(s) {', '.join(tasks)}" for label, tasks in note["jobs"].items()
+            )
+            count = sum(len(seeds) for tasks in note["jobs"].values() for seeds in tasks.values())
+            out.append(f"[^{note['n']}]: {status} in {count} job(s) ({where}): `{error}`")
+        return out
+
+
+def _auroc_cell(cell: Mapping[str, Any], label: str, notes: _Footnotes) -> str:
+    status = cell["status"]
+    if status == MISSING:
+        return "not run"
+    refs = notes.refs(label, cell["task"], cell["errors"])
+    if status not in (OK, PARTIAL):
+        return f"{status}{refs}"
+    if not is_number(cell["auroc_mean"]):
+        return f"no test labels {refs}".strip()  # scored, but nothing to compute an AUROC on
+    text = f"{cell['auroc_mean']:.3f}"
+    if cell["n_ok"] > 1:
+        text += f" ± {cell['auroc_std']:.3f}"
+    return f"{text} {refs}".strip()
+
+
+def _summary_value(value: Any, fmt: str, row: Mapping[str, Any]) -> str:
+    """A summary number, or the row's status when it has none (never 0 or blank)."""
+    if is_number(value):
+        return format(value, fmt)
+    return row["status"] if row["status"] != OK else "n/a"
+
+
+def _mean_auroc(row: Mapping[str, Any]) -> str:
+    text = _summary_value(row["mean_auroc"], ".3f", row)
+    scored, total = row["n_tasks_scored"], row["n_tasks"]
+    if is_number(row["mean_auroc"]) and scored < total:
+        text += f" ({scored}/{total} tasks)"
+    return text
+
+
+def results_table(lb: Leaderboard, notes: _Footnotes) -> pd.DataFrame:
+    records = []
+    for row in lb.summary.to_dict("records"):
+        label = row_label(row["detector"], row["scorer"])
+        mine = cells_of(lb, row["detector"], row["scorer"])
+        record = {"detector": row["detector"], "scorer": row["scorer"]}
+        for cell in mine.to_dict("records"):
+            record[cell["task"]] = _auroc_cell(cell, label, notes)
+        record |= {
+            "mean AUROC": _mean_auroc(row),
+            "avg rank": f"{row['avg_rank']:.2f}" if row["n_tasks_scored"] else row["status"],
+            "AUPRC": _summary_value(row["auprc"], ".3f", row),
+            "fit s": _summary_value(row["fit_seconds"], ",.3f", row),
+            "train img/s": _summary_value(row["train_images_per_s"], ",.0f", row),
+            "params": _summary_value(row["parameters"], ",.0f", row),
+        }
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def _provenance_table(lb: Leaderboard) -> str:
+    p = lb.provenance
+    suites = [f"`{s}`" for s in p["suites"]]
+    if p["n_without_suite"]:
+        suites.append(f"none recorded for {p['n_without_suite']} result(s) (ad-hoc `bench run`)")
+    pairs = [
+        ("results", str(p["n_results"])),
+        ("suite", "; ".join(suites)),
+        ("git commit", ", ".join(f"`{c[:12]}`" for c in p["git_commits"]) or "unknown"),
+        ("device", "; ".join(p["devices"])),
+        ("run between", f"{p['first_started_at']} and {p['last_finished_at']}"),
+        ("seeds", ", ".join(str(s) for s in p["seeds"])),
+    ]
+    return pd.DataFrame(pairs, columns=["produced from", ""]).to_markdown(
+        index=False, disable_numparse=True
+    )
+
+
+def _reference_section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> list[str]:
+    mine = [r for r in reference if r.dataset == lb.dataset]
+    if not mine:
+        return []
+    tasks = [t for t in lb.tasks if any(t in r.auroc for r in mine)] or sorted(mine[0].auroc)
+    frame = pd.DataFrame(
+        {
+            "method": r.method,
+            **{t: f"{r.auroc[t]:.3f}" if t in r.auroc else "not reported" for t in tasks},
+            "mean AUROC": f"{r.mean_auroc:.3f}",
+        }
+        for r in mine
+    )
+    return [
+        "## Published results (external, not produced by this harness)",
+        "",
+        "Numbers as the papers report them, for orientation only: other architectures, "
+        "preprocessing and training budgets, so they are not ranked against the rows above.",
+        "",
+        _table(frame),
+        "",
+        *(f"- {r.method}: {r.source}. Read from {r.read_from}." for r in mine),
+        "",
+    ]
+
+
+def _plot_section(lb: Leaderboard, plots: PlotSet) -> list[str]:
+    lines = [
+        "## Plots",
+        "",
+        "Mean AUROC over tasks; error bars are the standard deviation over seeds of each seed's "
+        "mean AUROC.",
+        "",
+        f"![mean AUROC]({plots.bars})",
+        "",
+        f"ROC curves per normal class (seed {plots.seed}):",
+        "",
+        f"![ROC curves]({plots.roc})",
+        "",
+    ]
+    if plots.histograms:
+        links = ", ".join(f"[{label}]({path})" for label, path in plots.histograms.items())
+        lines += [f"Score histograms, normal vs anomalous (seed {plots.seed}): {links}.", ""]
+    if plots.reconstructions:
+        links = ", ".join(f"[{label}]({path})" for label, path in plots.reconstructions.items())
+        lines += [
+            f"Inputs, reconstructions and absolute errors, first {RECONSTRUCTION_TASKS} normal "
+            f"classes (seed {plots.seed}): {links}.",
+            "",
+        ]
+    return lines
+
+
+def _settings_table(lb: Leaderboard) -> str:
+    frame = pd.DataFrame(
+        {
+            "detector": row["detector"],
+            "scorer": row["scorer"],
+            "settings": "<br>".join(f"`{s}`" for s in row["settings"]),
+        }
+        for row in lb.summary.to_dict("records")
+    )
+    return _table(frame)
+
+
+def dataset_markdown(
+    lb: Leaderboard, plots: PlotSet | None, reference: Sequence[ReferenceRow]
+) -> str:
+    notes = _Footnotes()
+    table = _table(results_table(lb, notes))
+    lines = [
+        f"# Leaderboard: {lb.dataset}",
+        "",
+        f"Generated by `bench leaderboard` from the results store; do not edit, regenerate with "
+        f"`{REGENERATE}`. Machine-readable: [{lb.dataset}.csv]({lb.dataset}.csv), "
+        f"[{lb.dataset}.json]({lb.dataset}.json).",
+        "",
+        _provenance_table(lb),
+        "",
+        "## AUROC per normal class",
+        "",
+        "Mean ± sample standard deviation over seeds. Rows are ranked per class by mean AUROC "
+        "(1 = best); *avg rank* is the mean over classes, with classes that failed ranked last. "
+        "AUPRC is the mean over classes; *fit s* and *train img/s* (training images × epochs / "
+        "fit seconds) are means over jobs; *params* is the median learned parameter count.",
+        "",
+        table,
+        "",
+        *notes.lines(),
+        "",
+        *_reference_section(lb, reference),
+        *(_plot_section(lb, plots) if plots else []),
+        "## Configurations",
+        "",
+        "Everything that defines each row's runs besides detector, scorer and class (the config "
+        "hashed into each result). A later run of the same detector, scorer, class and seed "
+        "replaces an earlier one.",
+        "",
+        _settings_table(lb),
+        "",
+    ]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _summary_cell(lb: Leaderboard, detector: str, scorer: str) -> str:
+    match = lb.summary[(lb.summary["detector"] == detector) & (lb.summary["scorer"] == scorer)]
+    if match.empty:
+        return "not run"
+    return _mean_auroc(match.iloc[0].to_dict())
+
+
+def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[ReferenceRow]) -> str:
+    lines = [
+        "# Leaderboards",
+        "",
+        f"Generated by `bench leaderboard` from the results store; do not edit, regenerate with "
+        f"`{REGENERATE}`.",
+        "",
+    ]
+    if not boards:
+        return "\n".join([*lines, "The results store holds no results yet.", ""])
+    index = pd.DataFrame(
+        {
+            "dataset": f"[{name}]({name}.md)",
+            "rows": str(len(lb.summary)),
+            "classes": str(len(lb.tasks)),
+            "seeds": ", ".join(str(s) for s in lb.provenance["seeds"]),
+            "results": str(lb.provenance["n_results"]),
+            "suite": ", ".join(f"`{s}`" for s in lb.provenance["suites"]) or "none recorded",
+        }
+        for name, lb in boards.items()
+    )
+    keys = sorted({key for lb in boards.values() for key in row_keys(lb.summary)})
+    summary = pd.DataFrame(
+        {
+            "detector": detector,
+            "scorer": scorer,
+            **{name: _summary_cell(lb, detector, scorer) for name, lb in boards.items()},
+        }
+        for detector, scorer in keys
+    )
+    lines += [
+        _table(index),
+        "",
+        "## Mean AUROC per dataset",
+        "",
+        "Mean over each dataset's normal classes (see the dataset's page for seeds and failures).",
+        "",
+        _table(summary),
+        "",
+    ]
+    if reference:
+        published = pd.DataFrame(
+            {
+                "method": r.method,
+                "dataset": r.dataset,
+                "mean AUROC": f"{r.mean_auroc:.3f}",
+                "source": r.source,
+            }
+            for r in reference
+        )
+        lines += [
+            "## Published results (external)",
+            "",
+            "Reported in papers, not produced by this harness; per-class numbers and where they "
+            "were read are on each dataset's page and in `reference.toml`.",
+            "",
+            _table(published),
+            "",
+        ]
+    return "\n".join(lines)
