@@ -1,1 +1,115 @@
-"""Placeholder: filled in by its issue."""
+"""``ensemble_ae``: two encoders of one image, one decoder; a course face-anomaly variant.
+
+A fully connected encoder (12288-1024-256-64) sees the image as a flat vector and a
+convolutional encoder (3-128-256-256-128, kernel 4, stride 2, padding 1, then a Linear to 128)
+sees it as a grid; their latent codes are concatenated (192-d) and decoded by ``resnet_ae``'s
+transposed-convolution decoder. The idea is an ensemble in the encoder: the decoder can use
+whichever view reconstructs normal images better. Anomalies are images it reconstructs badly
+(default scorer: mean squared error).
+
+``width`` multiplies every hidden width (not the latent sizes) as in ``blocks``; 1.0 is the
+reference model, the default 0.25 keeps the embedded ``digits`` run at a few CPU seconds per job.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench import hookimpl
+from bench.images import InputSpec
+from bench.torch_detector import TorchDetector
+from plugins.detectors.blocks import ConvDecoder, scaled
+
+FC_WIDTHS = (1024, 256)
+FC_LATENT = 64
+CONV_WIDTHS = (128, 256, 256, 128)
+CONV_LATENT = 128
+
+
+class FCEncoder(nn.Module):
+    def __init__(self, input_shape: tuple[int, int, int], width: float, dropout: float) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        c_in = input_shape[0] * input_shape[1] * input_shape[2]
+        for c_out in scaled(FC_WIDTHS, width):
+            layers += [
+                nn.Linear(c_in, c_out),
+                nn.BatchNorm1d(c_out),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+            ]
+            c_in = c_out
+        layers += [nn.Linear(c_in, FC_LATENT), nn.BatchNorm1d(FC_LATENT), nn.ReLU(inplace=True)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, input_shape: tuple[int, int, int], width: float) -> None:
+        super().__init__()
+        channels, height, wide = input_shape
+        layers: list[nn.Module] = []
+        c_in = channels
+        for c_out in scaled(CONV_WIDTHS, width):
+            layers += [
+                nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+            ]
+            c_in = c_out
+        scale = 2 ** len(CONV_WIDTHS)
+        layers += [nn.Flatten(), nn.Linear(c_in * (height // scale) * (wide // scale), CONV_LATENT)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class EnsembleAutoencoder(nn.Module):
+    latent = FC_LATENT + CONV_LATENT
+
+    def __init__(self, input_shape: tuple[int, int, int], width: float, dropout: float) -> None:
+        super().__init__()
+        self.fc_encoder = FCEncoder(input_shape, width, dropout)
+        self.conv_encoder = ConvEncoder(input_shape, width)
+        self.decoder = ConvDecoder(self.latent, input_shape, width)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.fc_encoder(x), self.conv_encoder(x)], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encode(x))
+
+
+class EnsembleAE(TorchDetector):
+    name = "ensemble_ae"
+    produces: ClassVar[tuple[str, ...]] = ("reconstruction",)
+    default_scorer = "mse"
+    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
+    defaults: ClassVar[dict[str, Any]] = {
+        "epochs": 8,
+        "batch_size": 16,
+        "lr": 1e-3,
+        "width": 0.25,
+        "dropout": 0.2,
+    }
+
+    def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
+        return EnsembleAutoencoder(input_shape, self.hparams["width"], self.hparams["dropout"])
+
+    def training_loss(self, model, x, y):
+        return F.mse_loss(model(x), x)
+
+    def forward_outputs(self, model, x):
+        return {"reconstruction": model(x)}
+
+
+@hookimpl
+def bench_register_detectors(register):
+    register(EnsembleAE)

@@ -1,1 +1,72 @@
-"""Placeholder: filled in by its issue."""
+"""``fcn_ae``: the fully connected autoencoder of the course's face anomaly-detection assignment.
+
+The flattened 3 x 64 x 64 image goes through Linear layers 12288-1024-512-256-64 to a 10-d
+latent (the bottleneck that passed the course's "medium" bar) and back through the mirror image,
+ReLU between layers and Tanh last for [-1, 1] inputs. With no convolutions it has no notion of
+locality, which is what makes it a useful contrast to ``conv_ae``. Default scorer: mean squared
+error of the reconstruction.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench import hookimpl
+from bench.images import InputSpec
+from bench.torch_detector import TorchDetector
+
+
+def _mlp(sizes: list[int], last: nn.Module) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    layers[-1] = last
+    return nn.Sequential(*layers)
+
+
+class FCNAutoencoder(nn.Module):
+    def __init__(self, input_shape: tuple[int, int, int], widths: list[int], latent: int) -> None:
+        super().__init__()
+        self.input_shape = input_shape
+        sizes = [math.prod(input_shape), *widths, latent]
+        # No activation on the latent: a ReLU there would waste code dimensions stuck at zero.
+        self.encoder = _mlp(sizes, nn.Identity())
+        self.decoder = _mlp(sizes[::-1], nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x.flatten(1))).reshape(x.shape[0], *self.input_shape)
+
+
+class FCNAE(TorchDetector):
+    name = "fcn_ae"
+    produces = ("reconstruction",)
+    default_scorer = "mse"
+    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
+    defaults = {
+        # One step per epoch on a digits class: the 26M-parameter net dominates the cost.
+        "epochs": 10,
+        "batch_size": 128,
+        "lr": 1e-3,
+        "widths": [1024, 512, 256, 64],
+        "latent": 10,
+    }
+
+    def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
+        return FCNAutoencoder(
+            input_shape, list(self.hparams["widths"]), int(self.hparams["latent"])
+        )
+
+    def training_loss(self, model, x, y):
+        return F.mse_loss(model(x), x)
+
+    def forward_outputs(self, model, x):
+        return {"reconstruction": model(x)}
+
+
+@hookimpl
+def bench_register_detectors(register):
+    register(FCNAE)

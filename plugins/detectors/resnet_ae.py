@@ -1,1 +1,66 @@
-"""Placeholder: filled in by its issue."""
+"""``resnet_ae``: the residual autoencoder of the course's face anomaly-detection assignment.
+
+A ResNet encoder (He et al. 2016, "Deep Residual Learning for Image Recognition": 3x3 stem,
+stride-2 stages of basic residual blocks) compresses a 64 x 64 image to 64 x 4 x 4 and then,
+after dropout, to a 64-d latent code; a transposed-convolution decoder rebuilds the image.
+Anomalies are images it reconstructs badly (default scorer: mean squared error).
+
+``width`` multiplies the reference channel counts (stem 32, stages 64-128-128-64 with
+[2, 1, 1, 1] blocks, decoder 64-128-128-128-3; see ``blocks``): 1.0 is the reference model, the
+default 0.25 keeps the embedded ``digits`` run at a few CPU seconds per job.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench import hookimpl
+from bench.images import InputSpec
+from bench.torch_detector import TorchDetector
+from plugins.detectors.blocks import ConvDecoder, ResNetEncoder
+
+
+class ResNetAutoencoder(nn.Module):
+    def __init__(
+        self, input_shape: tuple[int, int, int], latent: int, width: float, dropout: float
+    ) -> None:
+        super().__init__()
+        self.encoder = ResNetEncoder(input_shape, latent, width, dropout)
+        self.decoder = ConvDecoder(latent, input_shape, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class ResNetAE(TorchDetector):
+    name = "resnet_ae"
+    produces: ClassVar[tuple[str, ...]] = ("reconstruction",)
+    default_scorer = "mse"
+    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
+    defaults: ClassVar[dict[str, Any]] = {
+        "epochs": 8,
+        "batch_size": 16,
+        "lr": 1e-3,
+        "latent": 64,
+        "width": 0.25,
+        "dropout": 0.2,
+    }
+
+    def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
+        h = self.hparams
+        return ResNetAutoencoder(input_shape, h["latent"], h["width"], h["dropout"])
+
+    def training_loss(self, model, x, y):
+        return F.mse_loss(model(x), x)
+
+    def forward_outputs(self, model, x):
+        return {"reconstruction": model(x)}
+
+
+@hookimpl
+def bench_register_detectors(register):
+    register(ResNetAE)
