@@ -18,6 +18,8 @@ from torch import nn
 from bench.detector import Detector, RunContext
 from bench.images import ImageBatches
 
+FUSED_ADAM_DEVICES = ("cuda", "cpu")
+
 
 class TorchDetector(Detector):
     """Base class for detectors that train an ``nn.Module`` with Adam on minibatches."""
@@ -44,7 +46,10 @@ class TorchDetector(Detector):
         raise NotImplementedError
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
-        fused = self.ctx.device.type == "cuda"
+        # Fused Adam updates every parameter in one deterministic elementwise kernel. On CPU the
+        # default per-parameter loop took 155 ms a step for fcn_ae's 26.5M parameters, the
+        # fused kernel 14 ms (benchmarks/NOTES.md).
+        fused = self.ctx.device.type in FUSED_ADAM_DEVICES
         return torch.optim.Adam(
             model.parameters(),
             lr=self.hparams["lr"],
@@ -82,6 +87,8 @@ class TorchDetector(Detector):
                 else ((x, None) for x in train.batches(batch_size, shuffle=True))
             )
             for x, y in batches:
+                if len(x) == 1 and len(train) > 1:
+                    continue  # a lone trailing image: BatchNorm cannot train on a batch of one
                 with self._autocast():
                     loss = self.training_loss(step_model, self._prepare(x), y)
                 optimizer.zero_grad(set_to_none=True)

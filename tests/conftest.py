@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from bench import plugins
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-# Two cores: keep PyTorch from oversubscribing when pytest and the code share them.
-torch.set_num_threads(2)
+# CI has two cores; OMP_NUM_THREADS, when set, wins (e.g. 1 on a busy machine).
+if "OMP_NUM_THREADS" not in os.environ:
+    torch.set_num_threads(2)
 
 
 @pytest.fixture(autouse=True)

@@ -98,3 +98,14 @@ def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
     assert row["versions"]["torch"] and row["torch_version"] and row["device_name"]
     assert row["device"] == "cpu" and row["parameters"] > 0 and row["train_images_per_s"] > 0
     assert row["config"]["hparams"]["epochs"] == 2 and len(row["config_hash"]) == 16
+
+
+def test_a_lone_trailing_training_image_is_skipped_not_fatal(tmp_path):
+    # 121 normal images of class 1 with batch 8 leave one image in the last batch, which
+    # BatchNorm layers cannot train on.
+    spec = RunSpec(
+        detectors=["resnet_ae"], classes=["1"], hparams={"epochs": 1, "batch_size": 8}, max_test=50
+    )
+    results, frame = _run(spec, tmp_path / "s.sqlite")
+    assert results[0].n_train % 8 == 1
+    assert frame["status"].tolist() == ["ok"], frame["error"].tolist()
