@@ -8,11 +8,16 @@ runs in a training loop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+# Largest intermediate a CPU conversion makes: cache-sized, and well under glibc's 32 MiB
+# threshold for fresh memory maps (measurements in benchmarks/NOTES.md).
+CPU_CHUNK_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -30,18 +35,35 @@ class InputSpec:
                 f"expected uint8 images of shape N x C x H x W, got {images.dtype} "
                 f"{tuple(images.shape)}"
             )
-        x = images.float()
-        if self.channels is not None and x.shape[1] != self.channels:
-            if x.shape[1] == 1:
-                x = x.expand(-1, self.channels, -1, -1)
-            elif self.channels == 1:
-                x = x.mean(dim=1, keepdim=True)
-            else:
-                raise ValueError(f"cannot turn {x.shape[1]} channels into {self.channels}")
+        channels = images.shape[1]
+        if self.channels not in (None, channels, 1) and channels != 1:
+            raise ValueError(f"cannot turn {channels} channels into {self.channels}")
+        shape = self.shape(channels, tuple(images.shape[-2:]))
+        rows = max(1, CPU_CHUNK_BYTES // (4 * max(math.prod(images.shape[1:]), math.prod(shape))))
+        if images.device.type != "cpu" or len(images) <= rows:
+            return self._convert(images)
+        # On CPU, intermediates the size of a whole batch cost a page fault per 4 KiB each
+        # time (glibc maps anything over 32 MiB afresh) and stream through memory several
+        # times; chunks stay in cache and reuse the heap. Only the result is batch-sized.
+        out = torch.empty((len(images), *shape), dtype=torch.float32)
+        for start in range(0, len(images), rows):
+            out[start : start + rows] = self._convert(images[start : start + rows])
+        return out
+
+    def _convert(self, images: torch.Tensor) -> torch.Tensor:
+        # One float copy, rescaled in place (``x * a + b`` allocated two more). The affine map
+        # commutes with the channel mean, replication and bilinear resizing that follow, so it
+        # runs first, on the fewest pixels.
+        lo, hi = self.value_range
+        x = images.float().mul_((hi - lo) / 255.0).add_(lo)
+        if self.channels == 1 and x.shape[1] != 1:
+            x = x.mean(dim=1, keepdim=True)
         if self.size is not None and tuple(x.shape[-2:]) != (self.size, self.size):
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
-        lo, hi = self.value_range
-        return (x * ((hi - lo) / 255.0) + lo).contiguous()
+        if self.channels is not None and x.shape[1] != self.channels:
+            # Replicated after resizing: interpolating one channel, not three, gives the same.
+            x = x.expand(-1, self.channels, -1, -1)
+        return x.contiguous()
 
     def shape(self, channels: int, size: tuple[int, int]) -> tuple[int, int, int]:
         """The C x H x W a detector will receive for images of the given raw shape."""
@@ -101,7 +123,7 @@ class ImageBatches:
     def batches(self, batch_size: int, shuffle: bool = False) -> Iterator[torch.Tensor]:
         """Converted batches; with ``shuffle`` in a seeded on-device order."""
         for idx in self._order(shuffle).split(batch_size):
-            yield self.spec.convert(self.images[idx])
+            yield self.spec.convert(self.images.index_select(0, idx))
 
     def labelled_batches(
         self, batch_size: int, shuffle: bool = False
@@ -109,7 +131,7 @@ class ImageBatches:
         """Converted batches with their 0 (normal) / 1 (labelled anomaly) targets."""
         targets = self.targets
         for idx in self._order(shuffle).split(batch_size):
-            yield self.spec.convert(self.images[idx]), targets[idx]
+            yield self.spec.convert(self.images.index_select(0, idx)), targets[idx]
 
     def all(self) -> torch.Tensor:
         """Every image converted at once (for classical detectors that need the whole matrix)."""

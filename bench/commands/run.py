@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from typing import Any
 
@@ -10,34 +9,13 @@ import click
 from rich.console import Console
 
 from bench.commands.errors import friendly_errors
+from bench.commands.options import parse_pairs, split_values
 from bench.executors import make_executor
 from bench.plugins import registry
 from bench.progress import RunProgress, summary_table
 from bench.runner import PlanError, RunSpec, execute, plan_jobs
 from bench.store import DEFAULT_STORE, ResultStore
 from bench.suite import load_suite
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def _literal(text: str) -> Any:
-    """Parse a command-line value as TOML (numbers, booleans, lists), else keep the string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, Any]:
-    pairs = {}
-    for value in values:
-        key, sep, raw = value.partition("=")
-        if not sep or not key:
-            raise PlanError(f"{option} expects KEY=VALUE, got {value!r}")
-        pairs[key.strip()] = _literal(raw.strip())
-    return pairs
 
 
 @click.command("run")
@@ -156,26 +134,26 @@ def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
     if opts["all_detectors"]:
         spec.detectors = every
     elif opts["detectors"]:
-        spec.detectors = _split(opts["detectors"])
+        spec.detectors = split_values(opts["detectors"])
     if opts["dataset"]:
         spec.dataset = opts["dataset"]
     if opts["data_dir"]:
         spec.data_dir = opts["data_dir"]
-    spec.dataset_options.update(_pairs(opts["dataset_options"], "--dataset-option"))
+    spec.dataset_options.update(parse_pairs(opts["dataset_options"], "--dataset-option"))
     if opts["classes"]:
-        spec.classes = _split(opts["classes"])
+        spec.classes = split_values(opts["classes"])
     if opts["seeds"]:
         try:
-            spec.seeds = [int(s) for s in _split(opts["seeds"])]
+            spec.seeds = [int(s) for s in split_values(opts["seeds"])]
         except ValueError:
             raise PlanError(f"--seeds expects integers, got {opts['seeds']}") from None
     if opts["scorers"]:
-        spec.scorers = _split(opts["scorers"])
+        spec.scorers = split_values(opts["scorers"])
         spec.detector_scorers = {}
     for key in ("epochs", "batch_size", "lr"):
         if opts[key] is not None:
             spec.hparams[key] = opts[key]
-    for key, value in _pairs(opts["settings"], "--set").items():
+    for key, value in parse_pairs(opts["settings"], "--set").items():
         detector, dot, name = key.rpartition(".")
         if dot:
             spec.detector_hparams.setdefault(detector, {})[name] = value
