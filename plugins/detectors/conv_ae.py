@@ -8,12 +8,10 @@ Anomalies are images it reconstructs badly (default scorer: mean squared error).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
-from bench.images import InputSpec
-from bench.torch_detector import TorchDetector
+from plugins.detectors.autoencoder import AutoencoderDetector
 
 
 class ConvAutoencoder(nn.Module):
@@ -34,21 +32,12 @@ class ConvAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-class ConvAE(TorchDetector):
+class ConvAE(AutoencoderDetector):
     name = "conv_ae"
-    produces = ("reconstruction",)
-    default_scorer = "mse"
-    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
     defaults = {"epochs": 30, "batch_size": 64, "lr": 1e-3, "widths": [12, 24, 48]}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return ConvAutoencoder(input_shape[0], tuple(self.hparams["widths"]))
-
-    def training_loss(self, model, x, y):
-        return F.mse_loss(model(x), x)
-
-    def forward_outputs(self, model, x):
-        return {"reconstruction": model(x)}
 
 
 @hookimpl

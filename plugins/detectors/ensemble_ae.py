@@ -16,12 +16,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
-from bench.images import InputSpec
-from bench.torch_detector import TorchDetector
+from plugins.detectors.autoencoder import AutoencoderDetector
 from plugins.detectors.blocks import ConvDecoder, scaled
 
 FC_WIDTHS = (1024, 256)
@@ -87,11 +85,8 @@ class EnsembleAutoencoder(nn.Module):
         return self.decoder(self.encode(x))
 
 
-class EnsembleAE(TorchDetector):
+class EnsembleAE(AutoencoderDetector):
     name = "ensemble_ae"
-    produces: ClassVar[tuple[str, ...]] = ("reconstruction",)
-    default_scorer = "mse"
-    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 8,
         "batch_size": 16,
@@ -102,12 +97,6 @@ class EnsembleAE(TorchDetector):
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return EnsembleAutoencoder(input_shape, self.hparams["width"], self.hparams["dropout"])
-
-    def training_loss(self, model, x, y):
-        return F.mse_loss(model(x), x)
-
-    def forward_outputs(self, model, x):
-        return {"reconstruction": model(x)}
 
 
 @hookimpl

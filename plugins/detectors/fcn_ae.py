@@ -12,12 +12,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
-from bench.images import InputSpec
-from bench.torch_detector import TorchDetector
+from plugins.detectors.autoencoder import AutoencoderDetector
 
 
 def _mlp(sizes: list[int], last: nn.Module) -> nn.Sequential:
@@ -41,11 +39,8 @@ class FCNAutoencoder(nn.Module):
         return self.decoder(self.encoder(x.flatten(1))).reshape(x.shape[0], *self.input_shape)
 
 
-class FCNAE(TorchDetector):
+class FCNAE(AutoencoderDetector):
     name = "fcn_ae"
-    produces = ("reconstruction",)
-    default_scorer = "mse"
-    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
     defaults = {
         # One step per epoch on a digits class: the 26M-parameter net dominates the cost.
         "epochs": 10,
@@ -59,12 +54,6 @@ class FCNAE(TorchDetector):
         return FCNAutoencoder(
             input_shape, list(self.hparams["widths"]), int(self.hparams["latent"])
         )
-
-    def training_loss(self, model, x, y):
-        return F.mse_loss(model(x), x)
-
-    def forward_outputs(self, model, x):
-        return {"reconstruction": model(x)}
 
 
 @hookimpl

@@ -15,12 +15,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
-from bench.images import InputSpec
-from bench.torch_detector import TorchDetector
+from plugins.detectors.autoencoder import AutoencoderDetector
 from plugins.detectors.blocks import ConvDecoder, ResNetEncoder
 
 
@@ -36,11 +34,8 @@ class ResNetAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-class ResNetAE(TorchDetector):
+class ResNetAE(AutoencoderDetector):
     name = "resnet_ae"
-    produces: ClassVar[tuple[str, ...]] = ("reconstruction",)
-    default_scorer = "mse"
-    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 8,
         "batch_size": 16,
@@ -53,12 +48,6 @@ class ResNetAE(TorchDetector):
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         h = self.hparams
         return ResNetAutoencoder(input_shape, h["latent"], h["width"], h["dropout"])
-
-    def training_loss(self, model, x, y):
-        return F.mse_loss(model(x), x)
-
-    def forward_outputs(self, model, x):
-        return {"reconstruction": model(x)}
 
 
 @hookimpl
