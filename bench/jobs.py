@@ -81,6 +81,21 @@ class Job:
     def key(self) -> tuple[str, int]:
         return (self.config_hash, self.seed)
 
+    def result(self, **fields: Any) -> JobResult:
+        """A result row for this job: its identity plus ``fields``."""
+        return JobResult(
+            detector=self.detector,
+            scorer=self.scorer,
+            dataset=self.dataset,
+            task=self.task,
+            seed=self.seed,
+            config_hash=self.config_hash,
+            config=self.config(),
+            labelled_fraction=self.labelled_fraction,
+            suite=self.suite,
+            **fields,
+        )
+
     def describe(self) -> str:
         return f"{self.detector}/{self.scorer} {self.dataset}:{self.task} seed {self.seed}"
 
@@ -112,21 +127,12 @@ def run_job(
 ) -> JobResult:
     """Run one job and return its result; ``splits`` lets an executor pass preloaded data."""
     device = torch.device(job.device)
-    result = JobResult(
-        detector=job.detector,
-        scorer=job.scorer,
-        dataset=job.dataset,
-        task=job.task,
-        seed=job.seed,
-        config_hash=job.config_hash,
-        config=job.config(),
-        labelled_fraction=job.labelled_fraction,
+    result = job.result(
         device=str(device),
         torch_version=torch.__version__,
         cuda_version=environment.cuda_version(),
         versions=environment.package_versions(),
         git_commit=environment.git_commit(),
-        suite=job.suite,
         started_at=_now(),
     )
     try:

@@ -153,18 +153,9 @@ def failed_result(job: Job, exc: BaseException, context: str = "") -> JobResult:
     """A failed row for a job whose worker never handed back a result of its own."""
     kind = f"{type(exc).__name__} {context}" if context else type(exc).__name__
     message = " ".join(str(exc).split())  # Ray's messages span lines; a row holds one
-    return JobResult(
-        detector=job.detector,
-        scorer=job.scorer,
-        dataset=job.dataset,
-        task=job.task,
-        seed=job.seed,
-        config_hash=job.config_hash,
-        config=job.config(),
+    return job.result(
         status=FAILED,
         error=f"{kind}: {message}",
-        labelled_fraction=job.labelled_fraction,
         device=job.device,
-        suite=job.suite,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

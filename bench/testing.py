@@ -22,7 +22,6 @@ from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 from bench.jobs import Job, fit_and_score
 from bench.plugins import registry
-from bench.results import JobResult
 from bench.scorer import Scorer
 from bench.tasks import Task, build_task
 
@@ -42,7 +41,7 @@ def _tiny_task(n_train: int, n_test: int) -> Task:
 def _run(cls: type[Detector], scorer: Scorer, task: Task, hparams: dict[str, Any], seed: int):
     job = Job(detector=cls.name, scorer=scorer.name, dataset="digits", task=task.name, seed=seed,
               hparams=hparams)  # fmt: skip
-    result = JobResult(cls.name, scorer.name, "digits", task.name, seed, job.config_hash, {})
+    result = job.result()
     detector = fit_and_score(job, task, cls, scorer, torch.device("cpu"), None, result)
     return detector, result
 
