@@ -201,7 +201,18 @@ def _provenance(rows: pd.DataFrame) -> dict[str, Any]:
         "first_started_at": min(_unique(rows["started_at"]), default=None),
         "last_finished_at": max(_unique(rows["finished_at"]), default=None),
         "seeds": sorted(int(s) for s in rows["seed"].unique()),
+        "data_caps": sorted(
+            {_caps(config) for config in rows["config"]}, key=lambda caps: (caps is None, caps)
+        ),
     }
+
+
+def _caps(config: dict[str, Any]) -> str | None:
+    """How a reduced run capped the data ("300 train / 1000 test images per task"), or None."""
+    train, test = config.get("max_train"), config.get("max_test")
+    if train is None and test is None:
+        return None
+    return f"{train or 'all'} train / {test or 'all'} test images per task (fixed subsample)"
 
 
 def plot_seed(lb: Leaderboard) -> int | None:
