@@ -131,7 +131,8 @@ def run_job(
         device=str(device),
         torch_version=torch.__version__,
         cuda_version=environment.cuda_version(),
-        versions=environment.package_versions(),
+        # The thread count changes float summation order, so it is part of reproducing a row.
+        versions={**environment.package_versions(), "torch_threads": str(torch.get_num_threads())},
         git_commit=environment.git_commit(),
         started_at=_now(),
     )

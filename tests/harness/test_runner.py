@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from bench.executors import SerialExecutor
 from bench.plugins import plugin_manager
@@ -96,6 +97,7 @@ def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
     assert (first[0].scores == second[0].scores).all()
     row = frame.iloc[0]
     assert row["versions"]["torch"] and row["torch_version"] and row["device_name"]
+    assert row["versions"]["torch_threads"] == str(torch.get_num_threads())
     assert row["device"] == "cpu" and row["parameters"] > 0 and row["train_images_per_s"] > 0
     assert row["config"]["hparams"]["epochs"] == 2 and len(row["config_hash"]) == 16
 
