@@ -9,8 +9,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from bench.errors import BenchError
 
-class DataError(RuntimeError):
+
+class DataError(BenchError, RuntimeError):
     """Bad or missing data; the message is one line naming the file and what is wrong."""
 
 

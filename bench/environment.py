@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from bench.errors import SetupError
+
 PACKAGES = ("anomaly-bench", "torch", "numpy", "scikit-learn", "pluggy")
 
 
@@ -46,7 +48,7 @@ def resolve_device(requested: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(requested)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"--device {requested} asked for CUDA but torch sees no CUDA device")
+        raise SetupError(f"--device {requested} asked for CUDA but torch sees no CUDA device")
     return device
 
 

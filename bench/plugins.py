@@ -19,6 +19,7 @@ from importlib import metadata
 import pluggy
 
 from bench import hookspecs
+from bench.errors import SetupError
 from bench.registry import KINDS, Registry
 
 GROUP = "bench"
@@ -35,14 +36,14 @@ def make_plugin_manager() -> pluggy.PluginManager:
     else:
         for name in filter(None, (n.strip() for n in restrict.split(","))):
             if not pm.load_setuptools_entrypoints(GROUP, name=name):
-                raise RuntimeError(
+                raise SetupError(
                     f"{ENV_RESTRICT} names {name!r} but no installed plugin has that entry point"
                 )
     for module_name in filter(None, (n.strip() for n in os.environ.get(ENV_EXTRA, "").split(","))):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise RuntimeError(f"{ENV_EXTRA} names {module_name!r}: {exc}") from exc
+            raise SetupError(f"{ENV_EXTRA} names {module_name!r}: {exc}") from exc
         if not pm.is_registered(module):
             pm.register(module, name=module_name)
     pm.check_pending()

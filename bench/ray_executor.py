@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from bench.dataset import Splits
+from bench.errors import SetupError
 from bench.executors import ProgressSink
 from bench.jobs import Job, load_splits, run_job
 from bench.plugins import ENV_EXTRA, ENV_RESTRICT
@@ -39,11 +40,11 @@ INSTALL_HINT = "the ray executor needs Ray: pip install 'anomaly-bench[ray]'"
 DEFAULT_MAX_RETRIES = 2
 
 
-class RayMissingError(RuntimeError):
+class RayMissingError(SetupError):
     """Ray is not installed; the message says how to install it."""
 
 
-class RayConnectionError(RuntimeError):
+class RayConnectionError(SetupError):
     """The Ray cluster named by ``--ray-address`` cannot be reached."""
 
 

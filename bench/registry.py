@@ -6,14 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.errors import BenchError
+
 KINDS = ("detectors", "scorers", "datasets", "metrics")
 
 
-class PluginConflictError(RuntimeError):
+class PluginConflictError(BenchError, RuntimeError):
     """Two plugins registered the same name for the same kind of thing."""
 
 
-class UnknownNameError(KeyError):
+class UnknownNameError(BenchError, KeyError):
     """A name asked for on the command line or in a suite that no plugin registered."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
+from bench.errors import BenchError
 from bench.executors import Executor, ProgressSink
 from bench.jobs import Job, load_splits
 from bench.paths import resolve_data_dir
@@ -26,7 +27,7 @@ from bench.tasks import task_names
 log = logging.getLogger("bench.runner")
 
 
-class PlanError(ValueError):
+class PlanError(BenchError, ValueError):
     """The requested run cannot be built (unknown name, incompatible scorer, bad option)."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.errors import BenchError
 from bench.results import FAILED, JobResult
 
 SCHEMA_VERSION = 1
@@ -70,8 +71,12 @@ CREATE TABLE IF NOT EXISTS arrays (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(BenchError, RuntimeError):
     """The store file is not one this version of anomaly-bench can read."""
+
+
+class MissingStoreError(StoreError, FileNotFoundError):
+    """No store at the path given: nothing has been run into it yet."""
 
 
 def _pack(array: np.ndarray) -> bytes:
@@ -169,7 +174,7 @@ def read_results(path: str | Path, conn: sqlite3.Connection | None = None) -> pd
     own = conn is None
     if own:
         if not Path(path).exists():
-            raise FileNotFoundError(f"no results store at {path}; run `bench run` first")
+            raise MissingStoreError(f"no results store at {path}; run `bench run` first")
         conn = sqlite3.connect(path)
     try:
         frame = pd.read_sql_query("SELECT * FROM results ORDER BY id", conn)

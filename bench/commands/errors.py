@@ -8,24 +8,20 @@ from typing import Any, TypeVar
 
 import click
 
-from bench.dataset import DataError
-from bench.registry import PluginConflictError, UnknownNameError
-from bench.runner import PlanError
-from bench.store import StoreError
+from bench.errors import BenchError
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED = (
-    DataError, PlanError, StoreError, PluginConflictError, UnknownNameError, FileNotFoundError,
-    RuntimeError,
-)  # fmt: skip
 
 
 def friendly_errors(fn: F) -> F:
+    """Print a :class:`~bench.errors.BenchError` as one line; any other exception is a bug and
+    keeps its traceback."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except EXPECTED as exc:
+        except BenchError as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -4,6 +4,8 @@ Everything here reads the store (never the plugin registry), so a leaderboard ca
 machine that has none of the detectors installed, and the same store always gives the same files.
 """
 
+from bench.errors import BenchError
 
-class LeaderboardError(RuntimeError):
+
+class LeaderboardError(BenchError, RuntimeError):
     """A leaderboard input (store, JSON, reference file) cannot be used as asked."""

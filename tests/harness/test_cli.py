@@ -68,3 +68,32 @@ def test_overriding_a_suite_is_recorded_with_the_results(tmp_path):
     assert read_results(store)["suite"].tolist() == [
         str(suite), f"{suite} (with command-line overrides)"
     ]  # fmt: skip
+
+
+def test_only_user_errors_become_one_line_messages():
+    import click
+    import pytest
+
+    from bench.commands.errors import friendly_errors
+    from bench.dataset import DataError
+
+    @friendly_errors
+    def bad_input():
+        raise DataError("x.npy: expected uint8")
+
+    @friendly_errors
+    def bug():
+        raise RuntimeError("shape mismatch")
+
+    with pytest.raises(click.ClickException, match="x.npy: expected uint8"):
+        bad_input()
+    with pytest.raises(RuntimeError, match="shape mismatch"):  # a bug keeps its traceback
+        bug()
+
+
+def test_missing_store_is_a_one_line_error(tmp_path):
+    result = _invoke(
+        "leaderboard", "--store", str(tmp_path / "nope.sqlite"), "--out", str(tmp_path)
+    )
+    assert result.exit_code != 0
+    assert "no results store at" in result.output and "Traceback" not in result.output
