@@ -27,17 +27,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
-from plugins.detectors.blocks import ConvDecoder, ResNetEncoder
-from plugins.detectors.resnet_ae import ResNetAE
+from plugins.detectors.blocks import ConvDecoder
+from plugins.detectors.resnet_ae import ResNetAE, ResNetAutoencoder
 
 
-class TwinDecoderAutoencoder(nn.Module):
+class TwinDecoderAutoencoder(ResNetAutoencoder):
+    """``resnet_ae``'s network with a second decoder reading the same latent."""
+
     def __init__(
         self, input_shape: tuple[int, int, int], latent: int, width: float, dropout: float
     ) -> None:
-        super().__init__()
-        self.encoder = ResNetEncoder(input_shape, latent, width, dropout)
-        self.decoder = ConvDecoder(latent, input_shape, width)
+        super().__init__(input_shape, latent, width, dropout)
         self.aux_decoder = ConvDecoder(latent, input_shape, width)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
