@@ -188,6 +188,17 @@ def fit_and_score(
     )
     if on_epoch is not None:
         ctx.on_epoch = on_epoch
+    # Count every epoch the detector reports, including phases beyond its ``epochs``
+    # (deep_svdd's pretraining), so images/s divides by the training actually timed.
+    epochs_run = 0
+    report = ctx.on_epoch
+
+    def count_epoch(epoch: int, total: int, loss: float) -> None:
+        nonlocal epochs_run
+        epochs_run += 1
+        report(epoch, total, loss)
+
+    ctx.on_epoch = count_epoch
     detector = detector_cls(ctx)
     spec = detector.input_spec
     targets = task.train_targets if detector.uses_labelled_anomalies else None
@@ -196,9 +207,9 @@ def fit_and_score(
     detector.fit(train)
     _sync(device)
     result.fit_seconds = time.perf_counter() - start
-    epochs = int(detector.hparams.get("epochs", 1))
     result.n_train = len(train)
-    result.train_images_per_s = len(train) * epochs / max(result.fit_seconds, 1e-9)
+    passes = max(epochs_run, 1)  # a classical detector reports no epochs: one pass
+    result.train_images_per_s = len(train) * passes / max(result.fit_seconds, 1e-9)
     result.parameters = detector.parameter_count()
 
     test = ImageBatches(task.test_images, spec, device, seed=job.seed)

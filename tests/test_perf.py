@@ -59,6 +59,21 @@ def test_perf_refuses_a_detector_without_a_training_loop(tmp_path):
     assert not (tmp_path / "perf.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("conv_ae.no_such_key=1", "conv_ae has hyperparameter(s) ['no_such_key']"),
+        ("no_such_key=1", "no measured detector has hyperparameter(s) ['no_such_key']"),
+        ("vae.epochs=1", "vae is not among the measured detectors"),
+    ],
+)
+def test_perf_refuses_settings_no_measured_detector_has(tmp_path, setting, message):
+    args = ["perf", "-d", "conv_ae", "--set", setting, "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "perf.json").exists()
+
+
 def test_both_loops_train_the_same_model_down():
     """Batch orders differ, so weights do; but both must learn the same data from the same
     seeded starting point."""

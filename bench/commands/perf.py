@@ -150,6 +150,8 @@ def perf_command(**opts: Any) -> None:
     for key, value in parse_pairs(opts["settings"], "--set").items():
         detector, _, name = key.rpartition(".")
         settings.hparams.setdefault(detector or "*", {})[name] = value
+    measured = [*detectors, opts["auroc_detector"]] if opts["check_auroc"] else detectors
+    check_settings(settings.hparams, list(dict.fromkeys(measured)))
 
     def show(row: dict[str, Any]) -> None:
         ratios = ", ".join(
@@ -178,3 +180,23 @@ def perf_command(**opts: Any) -> None:
             console.print(f"AUROC check skipped: {result['auroc_check']['skipped']}")
     json_path, md_path = report.write(result, Path(opts["out"]))
     console.print(f"wrote {json_path} and {md_path}")
+
+
+def check_settings(hparams: dict[str, dict[str, Any]], detectors: list[str]) -> None:
+    """Refuse a ``--set`` key that no measured detector has (as ``bench run`` does): ignoring
+    it would time a different model from the one the user asked for."""
+    reg = registry()
+    known = {name: set(reg.get("detectors", name).defaults) for name in detectors}
+    for target, values in hparams.items():
+        if target != "*" and target not in known:
+            raise click.UsageError(
+                f"--set {target}.KEY: {target} is not among the measured detectors "
+                f"({', '.join(detectors)})"
+            )
+        pool = set().union(*known.values()) if target == "*" else known[target]
+        stray = sorted(set(values) - pool)
+        if stray:
+            who = "no measured detector" if target == "*" else target
+            raise click.UsageError(
+                f"--set: {who} has hyperparameter(s) {stray}; known: {sorted(pool)}"
+            )

@@ -102,6 +102,15 @@ def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
     assert row["config"]["hparams"]["epochs"] == 2 and len(row["config_hash"]) == 16
 
 
+def test_training_throughput_counts_every_reported_epoch(tmp_path):
+    # deep_svdd pretrains for its own epochs before the main ones: both are timed, so both count.
+    hparams = {"epochs": 1, "pretrain_epochs": 2, "batch_size": 64}
+    spec = RunSpec(detectors=["deep_svdd"], classes=["0"], detector_hparams={"deep_svdd": hparams})
+    (result,), _ = _run(spec, tmp_path / "s.sqlite")
+    images_trained = result.train_images_per_s * result.fit_seconds
+    assert images_trained == pytest.approx(3 * result.n_train)
+
+
 def test_a_lone_trailing_training_image_is_skipped_not_fatal(tmp_path):
     # 121 normal images of class 1 with batch 8 leave one image in the last batch, which
     # BatchNorm layers cannot train on.
