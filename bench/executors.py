@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from bench.jobs import Job, run_job
+from bench.jobs import FitCache, Job, run_job
 from bench.results import JobResult
 
 
@@ -27,18 +27,20 @@ class Executor(Protocol):
 
 
 class SerialExecutor:
-    """Runs jobs one after another in this process, reporting epochs as they finish."""
+    """Runs jobs one after another in this process, reporting epochs as they finish. Jobs
+    that differ only in scorer share one training run."""
 
     name = "serial"
 
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
+        fits = FitCache()
         for job in jobs:
             progress.job_started(job)
 
             def on_epoch(epoch: int, total: int, loss: float, job: Job = job) -> None:
                 progress.epoch(job, epoch, total, loss)
 
-            yield run_job(job, on_epoch=on_epoch)
+            yield run_job(job, on_epoch=on_epoch, fits=fits)
 
 
 def make_executor(name: str, **options: object) -> Executor:

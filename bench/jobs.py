@@ -78,6 +78,13 @@ class Job:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
+    def training_key(self) -> str:
+        """What the trained model depends on: everything but the scorer (and the suite)."""
+        training = {k: v for k, v in self.config().items() if k != "scorer"}
+        where = {"seed": self.seed, "device": self.device, "data_dir": self.data_dir}
+        return json.dumps({**training, **where}, sort_keys=True, default=str)
+
+    @property
     def key(self) -> tuple[str, int]:
         return (self.config_hash, self.seed)
 
@@ -124,8 +131,10 @@ def run_job(
     job: Job,
     on_epoch: EpochCallback | None = None,
     splits: Splits | None = None,
+    fits: FitCache | None = None,
 ) -> JobResult:
-    """Run one job and return its result; ``splits`` lets an executor pass preloaded data."""
+    """Run one job and return its result; ``splits`` lets an executor pass preloaded data,
+    ``fits`` reuse the model trained for the previous job when only the scorer differs."""
     device = torch.device(job.device)
     result = job.result(
         device=str(device),
@@ -155,7 +164,7 @@ def run_job(
             job.max_train,
             job.max_test,
         )
-        fit_and_score(job, task, detector_cls, scorer, device, on_epoch, result)
+        fit_and_score(job, task, detector_cls, scorer, device, on_epoch, result, fits)
     except DivergedError as exc:
         result.status, result.error = DIVERGED, str(exc)
     except Exception as exc:  # a broken plugin must never stop the run
@@ -163,6 +172,35 @@ def run_job(
         result.status, result.error = FAILED, f"{type(exc).__name__}: {exc}"
     result.finished_at = _now()
     return result
+
+
+@dataclass
+class Fit:
+    """A fitted detector and what its training cost, shared by the rows of every scorer."""
+
+    detector: Any
+    n_train: int
+    fit_seconds: float
+    train_images_per_s: float
+
+
+class FitCache:
+    """The most recent fit, so jobs that differ only in scorer train once.
+
+    :func:`bench.runner.plan_jobs` puts such jobs next to each other, so one entry is enough
+    and at most one spare model is kept alive. Reuse gives the same scores as training
+    afresh: training is seeded and deterministic, and scoring is reseeded either way.
+    """
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._fit: Fit | None = None
+
+    def get(self, job: Job) -> Fit | None:
+        return self._fit if self._key == job.training_key else None
+
+    def put(self, job: Job, fit: Fit) -> None:
+        self._key, self._fit = job.training_key, fit
 
 
 def fit_and_score(
@@ -173,9 +211,57 @@ def fit_and_score(
     device: torch.device,
     on_epoch: EpochCallback | None,
     result: JobResult,
+    fits: FitCache | None = None,
 ) -> Any:
     """Seed, build, fit and score one detector on one task, filling ``result``; returns the
-    fitted detector. Raises on failure: :func:`run_job` turns exceptions into rows."""
+    fitted detector. With ``fits``, a fit of the same training job is reused. Raises on
+    failure: :func:`run_job` turns exceptions into rows."""
+    fit = fits.get(job) if fits is not None else None
+    if fit is None:
+        fit = _fit(job, task, detector_cls, device, on_epoch)
+        if fits is not None:
+            fits.put(job, fit)
+    detector = fit.detector
+    result.n_train = fit.n_train
+    result.fit_seconds = fit.fit_seconds
+    result.train_images_per_s = fit.train_images_per_s
+    result.parameters = detector.parameter_count()
+
+    # Scoring starts from the same RNG state whether the fit was fresh or reused.
+    seed_everything(job.seed, job.deterministic)
+    spec = detector.input_spec
+    test = ImageBatches(task.test_images, spec, device, seed=job.seed)
+    batch_size = int(detector.hparams.get("batch_size", 256))
+    start = time.perf_counter()
+    scores = torch.cat(
+        [scorer(detector.outputs(x), x).float().reshape(-1) for x in test.batches(batch_size)]
+    )
+    scores_np = scores.cpu().numpy()
+    result.score_seconds = time.perf_counter() - start
+    result.n_test = len(test)
+    result.score_images_per_s = len(test) / max(result.score_seconds, 1e-9)
+    if scores_np.shape != (len(test),):
+        raise ValueError(f"scorer returned {scores_np.shape} scores for {len(test)} test images")
+    if not np.isfinite(scores_np).all():
+        raise DivergedError(f"{int((~np.isfinite(scores_np)).sum())} test scores are not finite")
+    result.scores = scores_np
+    result.labels = task.test_labels
+    if task.test_labels is not None:
+        result.metrics = evaluate(registry_metrics(), task.test_labels, scores_np)
+    if "reconstruction" in detector.produces:
+        result.examples = _examples(detector, spec, task, device)
+    return detector
+
+
+def _fit(
+    job: Job,
+    task: Task,
+    detector_cls: type,
+    device: torch.device,
+    on_epoch: EpochCallback | None,
+) -> Fit:
+    """Seed, then build and train the detector; the seed comes first so the model's initial
+    weights are the harness's, not whatever the RNG held."""
     seed_everything(job.seed, job.deterministic)
     ctx = RunContext(
         device=device,
@@ -200,39 +286,15 @@ def fit_and_score(
 
     ctx.on_epoch = count_epoch
     detector = detector_cls(ctx)
-    spec = detector.input_spec
     targets = task.train_targets if detector.uses_labelled_anomalies else None
+    spec = detector.input_spec
     train = ImageBatches(task.train_images, spec, device, targets=targets, seed=job.seed)
     start = time.perf_counter()
     detector.fit(train)
     _sync(device)
-    result.fit_seconds = time.perf_counter() - start
-    result.n_train = len(train)
+    seconds = time.perf_counter() - start
     passes = max(epochs_run, 1)  # a classical detector reports no epochs: one pass
-    result.train_images_per_s = len(train) * passes / max(result.fit_seconds, 1e-9)
-    result.parameters = detector.parameter_count()
-
-    test = ImageBatches(task.test_images, spec, device, seed=job.seed)
-    batch_size = int(detector.hparams.get("batch_size", 256))
-    start = time.perf_counter()
-    scores = torch.cat(
-        [scorer(detector.outputs(x), x).float().reshape(-1) for x in test.batches(batch_size)]
-    )
-    scores_np = scores.cpu().numpy()
-    result.score_seconds = time.perf_counter() - start
-    result.n_test = len(test)
-    result.score_images_per_s = len(test) / max(result.score_seconds, 1e-9)
-    if scores_np.shape != (len(test),):
-        raise ValueError(f"scorer returned {scores_np.shape} scores for {len(test)} test images")
-    if not np.isfinite(scores_np).all():
-        raise DivergedError(f"{int((~np.isfinite(scores_np)).sum())} test scores are not finite")
-    result.scores = scores_np
-    result.labels = task.test_labels
-    if task.test_labels is not None:
-        result.metrics = evaluate(registry_metrics(), task.test_labels, scores_np)
-    if "reconstruction" in detector.produces:
-        result.examples = _examples(detector, spec, task, device)
-    return detector
+    return Fit(detector, len(train), seconds, len(train) * passes / max(seconds, 1e-9))
 
 
 def registry_metrics() -> list[Any]:

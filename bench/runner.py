@@ -103,8 +103,10 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
                 reg.get("scorers", scorer_name).check_compatible(name, cls.produces)
             except (KeyError, ValueError) as exc:
                 raise PlanError(str(exc)) from None
-            for task in tasks:
-                for seed in spec.seeds:
+        # Scorers innermost: jobs sharing a trained model run back to back (see FitCache).
+        for task in tasks:
+            for seed in spec.seeds:
+                for scorer_name in scorer_names:
                     jobs.append(
                         Job(
                             detector=name,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 import torch
 
@@ -109,6 +112,27 @@ def test_training_throughput_counts_every_reported_epoch(tmp_path):
     (result,), _ = _run(spec, tmp_path / "s.sqlite")
     images_trained = result.train_images_per_s * result.fit_seconds
     assert images_trained == pytest.approx(3 * result.n_train)
+
+
+def test_scorers_of_one_model_share_its_training_and_match_a_fresh_fit(tmp_path):
+    epochs = []
+
+    class Counting(Silent):
+        def epoch(self, job, epoch, total, loss):
+            epochs.append((job.scorer, epoch))
+
+    spec = RunSpec(detectors=["conv_ae"], classes=["1"], scorers=["mse", "l1", "max_error"],
+                   hparams={"epochs": 2}, max_test=60)  # fmt: skip
+    jobs = plan_jobs(spec)
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        results = execute(jobs, store, SerialExecutor(), Counting())
+    assert [r.scorer for r in results] == ["mse", "l1", "max_error"]
+    assert epochs == [("mse", 0), ("mse", 1)]  # trained once, for the first scorer
+    assert len({r.fit_seconds for r in results}) == 1
+
+    (alone,), _ = _run(replace(spec, scorers=["max_error"]), tmp_path / "alone.sqlite")
+    assert np.array_equal(results[2].scores, alone.scores)
+    assert results[2].metrics == alone.metrics
 
 
 def test_a_lone_trailing_training_image_is_skipped_not_fatal(tmp_path):
