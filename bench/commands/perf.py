@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.commands.errors import friendly_errors
 from bench.commands.options import parse_pairs, split_values
@@ -153,14 +154,31 @@ def perf_command(**opts: Any) -> None:
     measured = [*detectors, opts["auroc_detector"]] if opts["check_auroc"] else detectors
     check_settings(settings.hparams, list(dict.fromkeys(measured)))
 
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        auto_refresh=False,  # a refresh thread slows CPU training (see bench.progress)
+    )
+    loops = progress.add_task("loops", total=len(detectors) * len(benchmark.LOOPS))
+
+    def started(detector: str, loop: str) -> None:
+        progress.update(loops, description=f"{detector}: {loop} loop")
+        progress.refresh()
+
     def show(row: dict[str, Any]) -> None:
         ratios = ", ".join(
             f"{v}: {row[f'ratio_{v}']:.2f}x" if row[f"ratio_{v}"] else f"{v}: n/a"
             for v in ("fp32", "fast")
         )
-        console.print(f"{row['detector']}: harness/reference {ratios}")
+        progress.console.print(f"{row['detector']}: harness/reference {ratios}")
+        progress.advance(loops, len(benchmark.LOOPS))
+        progress.refresh()
 
-    result = benchmark.run(settings, detectors, on_row=show)
+    with progress:
+        result = benchmark.run(settings, detectors, on_row=show, on_loop=started)
     result["environment"] = report.describe_environment(
         device, shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
     )

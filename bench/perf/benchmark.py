@@ -79,10 +79,18 @@ def _size(detector: Detector, images: torch.Tensor) -> dict[str, Any]:
     return {"parameters": detector.parameter_count(), "flops_per_image": flops}
 
 
+LoopCallback = Callable[[str, str], None]
+
+
 def measure_detector(
-    cls: type, images: torch.Tensor, settings: PerfSettings, rates: dict[str, float]
+    cls: type,
+    images: torch.Tensor,
+    settings: PerfSettings,
+    rates: dict[str, float],
+    on_loop: LoopCallback | None = None,
 ) -> dict[str, Any]:
-    """One report row: each loop's measurement (or its error), ratios, FLOPs and floors."""
+    """One report row: each loop's measurement (or its error), ratios, FLOPs and floors.
+    ``on_loop(detector, loop)`` is called as each loop starts."""
     batch = min(settings.batch_size or int(cls.defaults["batch_size"]), len(images))
     shape = cls.input_spec.shape(images.shape[1], tuple(images.shape[-2:]))
     common = {
@@ -105,6 +113,8 @@ def measure_detector(
     row["parameters"] = row["flops_per_image"] = None
     for loop, run in runs.items():
         log.info("%s: %s loop", cls.name, loop)
+        if on_loop is not None:
+            on_loop(cls.name, loop)
         try:
             measurement, detector = _best_of(settings.repeats, run)
         except Exception as exc:  # one broken detector or loop must not stop the others
@@ -126,7 +136,10 @@ def measure_detector(
 
 
 def run(
-    settings: PerfSettings, detectors: list[str], on_row: Callable[[dict], None] | None = None
+    settings: PerfSettings,
+    detectors: list[str],
+    on_row: Callable[[dict], None] | None = None,
+    on_loop: LoopCallback | None = None,
 ) -> dict[str, Any]:
     """Measure ``detectors``; returns the report (settings, matmul rates, one row each)."""
     images = load_images(settings)
@@ -138,7 +151,8 @@ def run(
     reg = registry()
     rows = []
     for name in detectors:
-        rows.append(measure_detector(reg.get("detectors", name), images, settings, rates))
+        cls = reg.get("detectors", name)
+        rows.append(measure_detector(cls, images, settings, rates, on_loop))
         if on_row is not None:
             on_row(rows[-1])
     return {
