@@ -1,5 +1,5 @@
-"""The Ray executor: every job is a Ray task, so a grid spreads over the cores and GPUs of one
-machine or a whole cluster while the driver keeps the only pen on the results store.
+"""The Ray executor: every trained model is a Ray task, so a grid spreads over the cores and
+GPUs of one machine or a whole cluster while the driver keeps the only pen on the results store.
 
 Why it is built this way:
 
@@ -12,8 +12,11 @@ Why it is built this way:
   sides see the same plugins.
 - Jobs use the driver's torch thread count: parallel CPU reductions split work by thread, so
   the thread count is part of what makes a result equal the serial executor's bit for bit.
-- A job whose worker process dies is retried ``max_retries`` times (it is seeded, so a retry
-  is the same job), then stored as failed; any other Ray error fails only its own job.
+- Jobs that differ only in scorer go to one task, which trains once and scores once per
+  scorer, as the serial executor does.
+- A task whose worker process dies is retried ``max_retries`` times (it is seeded, so a retry
+  is the same work), then its jobs are stored as failed; any other Ray error fails only its
+  own task's jobs.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import torch
 from bench.dataset import Splits
 from bench.errors import SetupError
 from bench.executors import ProgressSink
-from bench.jobs import Job, load_splits, run_job
+from bench.jobs import FitCache, Job, load_splits, run_job
 from bench.plugins import ENV_EXTRA, ENV_RESTRICT
 from bench.results import FAILED, JobResult
 from bench.runner import PlanError
@@ -56,10 +59,12 @@ def import_ray() -> ModuleType:
     return ray
 
 
-def run_on_worker(job: Job, splits: Splits, num_threads: int) -> JobResult:
-    """The body of one Ray task; Ray resolves ``splits`` from the object store before the call."""
+def run_on_worker(jobs: list[Job], splits: Splits, num_threads: int) -> list[JobResult]:
+    """The body of one Ray task: jobs sharing one trained model, in order. Ray resolves
+    ``splits`` from the object store before the call."""
     torch.set_num_threads(num_threads)
-    return run_job(job, splits=splits)
+    fits = FitCache()
+    return [run_job(job, splits=splits, fits=fits) for job in jobs]
 
 
 class RayExecutor:
@@ -93,13 +98,13 @@ class RayExecutor:
                 ray.init(address=self.address)
             except ConnectionError as exc:
                 raise RayConnectionError(f"cannot join the Ray cluster: {exc}") from exc
-        pending: dict[Any, Job] = {}
+        pending: dict[Any, list[Job]] = {}
         try:
             self._check_gpus(jobs)
             self._submit(jobs, progress, pending)
             while pending:
                 [ref], _ = ray.wait(list(pending), num_returns=1)
-                yield self._collect(ref, pending.pop(ref))
+                yield from self._collect(ref, pending.pop(ref))
         finally:  # Ctrl-C, or the runner stopped listening: nobody will collect the rest
             for ref in pending:
                 ray.cancel(ref, force=True)
@@ -117,7 +122,9 @@ class RayExecutor:
                 f"Ray cluster has {available:g}; use --device cpu or add GPU workers"
             )
 
-    def _submit(self, jobs: Sequence[Job], progress: ProgressSink, pending: dict[Any, Job]) -> None:
+    def _submit(
+        self, jobs: Sequence[Job], progress: ProgressSink, pending: dict[Any, list[Job]]
+    ) -> None:
         ray = self.ray
         task = ray.remote(run_on_worker)
         env = {name: os.environ[name] for name in (ENV_RESTRICT, ENV_EXTRA) if name in os.environ}
@@ -126,28 +133,34 @@ class RayExecutor:
             options["runtime_env"] = {"env_vars": env}
         threads = torch.get_num_threads()
         data: dict[tuple[str, str, str], Any] = {}
+        models: dict[str, list[Job]] = {}
         for job in jobs:
+            models.setdefault(job.training_key, []).append(job)
+        for group in models.values():
+            job = group[0]
             key = (job.dataset, job.data_dir, json.dumps(job.dataset_options, sort_keys=True))
             if key not in data:
                 data[key] = ray.put(load_splits(job.dataset, job.data_dir, job.dataset_options))
             on_cuda = torch.device(job.device).type == "cuda"
             # Ray hides every GPU but the one it assigned, which the worker then sees as "cuda".
-            remote_job = replace(job, device="cuda") if on_cuda else job
+            remote = [replace(j, device="cuda") for j in group] if on_cuda else group
             gpus = self.gpus_per_job if on_cuda else 0
-            progress.job_started(job)
-            ref = task.options(num_gpus=gpus, **options).remote(remote_job, data[key], threads)
-            pending[ref] = job
+            for j in group:
+                progress.job_started(j)
+            ref = task.options(num_gpus=gpus, **options).remote(remote, data[key], threads)
+            pending[ref] = group
 
-    def _collect(self, ref: Any, job: Job) -> JobResult:
+    def _collect(self, ref: Any, jobs: list[Job]) -> list[JobResult]:
         errors = self.ray.exceptions
         try:
             return self.ray.get(ref)
         except errors.RayTaskError as exc:  # raised on the worker outside run_job's own guard
-            return failed_result(job, exc.cause if exc.cause is not None else exc)
+            return [failed_result(job, exc.cause if exc.cause is not None else exc) for job in jobs]
         except (errors.WorkerCrashedError, errors.NodeDiedError, errors.OutOfMemoryError) as exc:
-            return failed_result(job, exc, f"after {1 + self.max_retries} attempt(s)")
+            context = f"after {1 + self.max_retries} attempt(s)"
+            return [failed_result(job, exc, context) for job in jobs]
         except errors.RayError as exc:
-            return failed_result(job, exc)
+            return [failed_result(job, exc) for job in jobs]
 
 
 def failed_result(job: Job, exc: BaseException, context: str = "") -> JobResult:

@@ -66,6 +66,7 @@ def test_grid_matches_the_serial_executor_and_resumes(ray_instance, tmp_path):
         detectors=["pca", "conv_ae"],
         classes=["0", "1"],
         seeds=[0, 1],
+        scorers=["mse", "l1"],  # one task per trained model, scoring twice
         hparams={"epochs": 1},
         data_dir=str(tmp_path),
         device="cpu",
@@ -85,6 +86,8 @@ def test_grid_matches_the_serial_executor_and_resumes(ray_instance, tmp_path):
         assert result.metrics == serial[key].metrics
         np.testing.assert_array_equal(result.scores, serial[key].scores)
     assert sorted(stored["auroc"]) == sorted(r.metrics["auroc"] for r in results)
+    fits = stored.groupby(["detector", "task", "seed"])["fit_seconds"].nunique()
+    assert (fits == 1).all()  # mse and l1 rows of a model share its one training run
     assert {job.key for job in progress.started} == {job.key for job in jobs}
     assert resumed == []
     assert ray_instance.is_initialized()  # the executor leaves a Ray it did not start alone
