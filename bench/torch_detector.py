@@ -68,12 +68,19 @@ class TorchDetector(Detector):
             return x.contiguous(memory_format=torch.channels_last)
         return x
 
+    def _compiled(self, model: nn.Module) -> nn.Module:
+        # On CPU, inductor's layout optimisation turns convolutions channels_last, and in torch
+        # 2.13.0+cpu the backward of a channels_last 1x1 stride-2 convolution with few channels
+        # (resnet-type shortcuts) corrupts the heap and kills the process (benchmarks/NOTES.md).
+        options = {"layout_optimization": False} if self.ctx.device.type == "cpu" else None
+        return torch.compile(model, options=options)
+
     def fit(self, train: ImageBatches) -> TorchDetector:
         model = self.build_model(train.shape).to(self.ctx.device)
         if not self.ctx.deterministic and self.ctx.device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        step_model: nn.Module = torch.compile(model) if self.ctx.compile else model
+        step_model: nn.Module = self._compiled(model) if self.ctx.compile else model
         optimizer = self.make_optimizer(model)
         epochs, batch_size = int(self.hparams["epochs"]), int(self.hparams["batch_size"])
         labelled = self.uses_labelled_anomalies and train.has_targets
