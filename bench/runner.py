@@ -8,7 +8,7 @@ hour of training.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,16 +53,34 @@ class RunSpec:
     suite: str | None = None  # the suite file this spec was loaded from, recorded with results
 
 
-def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
-    own = spec.detector_hparams.get(name, {})
-    unknown = set(own) - set(defaults)
-    if unknown:
+def check_hparam_keys(
+    shared: Mapping[str, Any],
+    own: Mapping[str, Mapping[str, Any]],
+    classes: Mapping[str, type],
+    role: str = "selected",
+) -> None:
+    """Refuse keys the detectors do not have: ignoring one would run a different experiment
+    from the one asked for. ``shared`` keys need one detector in ``classes`` that has them,
+    ``own[name]`` keys detector ``name`` itself."""
+    for name, values in own.items():
+        defaults = classes[name].defaults
+        unknown = set(values) - set(defaults)
+        if unknown:
+            raise PlanError(
+                f"detector {name!r} has no hyperparameter(s) {sorted(unknown)}; "
+                f"known: {sorted(defaults)}"
+            )
+    known_keys = set().union(*(set(c.defaults) for c in classes.values()))
+    stray = set(shared) - known_keys
+    if stray:
         raise PlanError(
-            f"detector {name!r} has no hyperparameter(s) {sorted(unknown)}; "
-            f"known: {sorted(defaults)}"
+            f"no {role} detector has hyperparameter(s) {sorted(stray)}; known: {sorted(known_keys)}"
         )
+
+
+def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
     shared = {k: v for k, v in spec.hparams.items() if k in defaults}
-    return {**defaults, **shared, **own}
+    return {**defaults, **shared, **spec.detector_hparams.get(name, {})}
 
 
 def plan_jobs(spec: RunSpec) -> list[Job]:
@@ -78,13 +96,9 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
             reg.get("scorers", name)
     except KeyError as exc:
         raise PlanError(str(exc)) from None
-    known_keys = set().union(*(set(c.defaults) for c in detector_classes.values()))
-    stray = set(spec.hparams) - known_keys
-    if stray:
-        raise PlanError(
-            f"no selected detector has hyperparameter(s) {sorted(stray)}; "
-            f"known: {sorted(known_keys)}"
-        )
+    # Settings of detectors not selected (a suite's, under a narrower --detector) stay unused.
+    own = {n: spec.detector_hparams[n] for n in detector_classes if n in spec.detector_hparams}
+    check_hparam_keys(spec.hparams, own, detector_classes)
     device = str(environment.resolve_device(spec.device))
     data_dir = str(resolve_data_dir(spec.data_dir))
     splits = load_splits(spec.dataset, data_dir, spec.dataset_options)

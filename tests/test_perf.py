@@ -62,7 +62,7 @@ def test_perf_refuses_a_detector_without_a_training_loop(tmp_path):
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("conv_ae.no_such_key=1", "conv_ae has hyperparameter(s) ['no_such_key']"),
+        ("conv_ae.no_such_key=1", "detector 'conv_ae' has no hyperparameter(s) ['no_such_key']"),
         ("no_such_key=1", "no measured detector has hyperparameter(s) ['no_such_key']"),
         ("vae.epochs=1", "vae is not among the measured detectors"),
     ],
