@@ -1,4 +1,5 @@
-"""Train detectors on one ``digits`` class through the harness's own code paths, on CPU."""
+"""Train detectors on one ``digits`` class through the harness's own code paths (on CPU unless
+a job option says otherwise)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,24 @@ from bench.results import JobResult
 from bench.tasks import Task, build_task
 
 
-def _job(detector: str, task: str, scorer: str | None, hparams: dict[str, Any]) -> Job:
+def _job(
+    detector: str, task: str, scorer: str | None, hparams: dict[str, Any], **options: Any
+) -> Job:
     scorer = scorer or registry().get("detectors", detector).default_scorer
     return Job(detector=detector, scorer=scorer, dataset="digits", task=task, seed=0,
-               hparams=hparams, data_dir=".")  # fmt: skip
+               hparams=hparams, data_dir=".", **options)  # fmt: skip
 
 
 def run_on_digits(
-    detector: str, task: str = "0", scorer: str | None = None, **hparams: Any
+    detector: str,
+    task: str = "0",
+    scorer: str | None = None,
+    job_options: dict[str, Any] | None = None,
+    **hparams: Any,
 ) -> JobResult:
-    """What ``bench run`` does for one job; fails the test unless the job succeeded."""
-    result = run_job(_job(detector, task, scorer, hparams))
+    """What ``bench run`` does for one job; fails the test unless the job succeeded.
+    ``job_options`` are further :class:`Job` fields (device, deterministic, precision)."""
+    result = run_job(_job(detector, task, scorer, hparams, **(job_options or {})))
     assert result.status == "ok", result.error
     return result
 

@@ -16,12 +16,11 @@ from torch import nn
 from bench.cli import cli
 from bench.detector import RunContext
 from bench.images import ImageBatches, InputSpec
-from bench.jobs import Job, run_job
 from bench.perf import benchmark
 from bench.plugins import registry
 from bench.results import JobResult
 from bench.store import read_results
-from tests.detectors.digits_helpers import digits_task
+from tests.detectors.digits_helpers import digits_task, run_on_digits
 
 pytestmark = [
     pytest.mark.gpu,
@@ -38,13 +37,8 @@ def device() -> torch.device:
 
 def _run(detector: str, device: torch.device, mode: str, **hparams) -> JobResult:
     deterministic, precision = MODES[mode]
-    scorer = registry().get("detectors", detector).default_scorer
-    job = Job(detector=detector, scorer=scorer, dataset="digits", task="1", seed=0,
-              hparams=hparams, data_dir=".", device=str(device), deterministic=deterministic,
-              precision=precision)  # fmt: skip
-    result = run_job(job)
-    assert result.status == "ok", result.error
-    return result
+    options = {"device": str(device), "deterministic": deterministic, "precision": precision}
+    return run_on_digits(detector, "1", job_options=options, **hparams)
 
 
 def test_images_stay_on_the_device_as_uint8(device):
