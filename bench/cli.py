@@ -11,7 +11,6 @@ from bench import __version__
 from bench.commands.compare import compare_command
 from bench.commands.data import data_group
 from bench.commands.leaderboard import leaderboard_command
-from bench.commands.perf import perf_command
 from bench.commands.plugins import plugins_command
 from bench.commands.run import run_command
 
@@ -28,7 +27,6 @@ def cli(verbose: int) -> None:
 
 cli.add_command(run_command)
 cli.add_command(plugins_command)
-cli.add_command(perf_command)
 cli.add_command(leaderboard_command)
 cli.add_command(data_group)
 cli.add_command(compare_command)

@@ -121,7 +121,3 @@ class Dataset:
         """What the dataset reads, each mapped to where it was found (None: missing); lets
         ``bench data list`` say what is present before a run needs it."""
         return {}
-
-    def export_scores(self, task: str, scores: np.ndarray, out_dir: Path, stem: str) -> Path | None:
-        """Write the scores in a format the dataset's community expects; None if it has none."""
-        return None

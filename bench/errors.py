@@ -10,3 +10,7 @@ class BenchError(Exception):
 
 class SetupError(BenchError, RuntimeError):
     """The environment cannot do what was asked (no CUDA device, a plugin that will not load)."""
+
+
+class PlanError(BenchError, ValueError):
+    """The requested run cannot be built (unknown name, incompatible scorer, bad option)."""

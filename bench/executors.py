@@ -1,8 +1,9 @@
-"""The executor seam: how a list of jobs becomes a stream of results.
+"""The executor seam: how a list of jobs becomes a stream of result rows.
 
-The runner only hands jobs over and consumes results as they arrive, in whatever order; it
-never assumes jobs run in its own process. An executor must yield exactly one result per job
-and must not write to the store (the driver is the only writer).
+The runner only hands jobs over and consumes rows as they arrive, in whatever order; it never
+assumes jobs run in its own process. Every executor runs :func:`bench.jobs.run_job`, one call
+per job (one trained model, a row per scorer), must yield every row of every job, and must not
+write to the store (the driver is the only writer).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from bench.jobs import FitCache, Job, run_job
+from bench.jobs import Job, run_job
 from bench.results import JobResult
 
 
@@ -21,26 +22,20 @@ class ProgressSink(Protocol):
 
 
 class Executor(Protocol):
-    name: str
-
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]: ...
 
 
 class SerialExecutor:
-    """Runs jobs one after another in this process, reporting epochs as they finish. Jobs
-    that differ only in scorer share one training run."""
-
-    name = "serial"
+    """Runs jobs one after another in this process, reporting epochs as they finish."""
 
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
-        fits = FitCache()
         for job in jobs:
             progress.job_started(job)
 
             def on_epoch(epoch: int, total: int, loss: float, job: Job = job) -> None:
                 progress.epoch(job, epoch, total, loss)
 
-            yield run_job(job, on_epoch=on_epoch, fits=fits)
+            yield from run_job(job, on_epoch=on_epoch)
 
 
 def make_executor(name: str, **options: object) -> Executor:

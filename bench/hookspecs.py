@@ -86,11 +86,14 @@ def bench_register_metrics(register: Any) -> None:
 
 
 @hookspec
-def bench_report_result(result: Any) -> None:
-    """Called in the driver process with every finished job, right after it is stored.
+def bench_report_result(result: Any, output_dir: Any) -> None:
+    """Called in the driver process with every stored result row, right after it is stored.
 
-    ``result`` is a :class:`bench.results.JobResult` (status ok, failed or diverged). Use it
-    to stream results elsewhere (a tracker, a chat message); exceptions raised here are logged
+    ``result`` is a :class:`bench.results.JobResult` (status ok, failed or diverged; ok rows
+    carry ``scores`` and ``labels`` per test image). ``output_dir`` is the
+    :class:`~pathlib.Path` of the directory holding the results store, for plugins that write
+    files beside it (the ``hw8`` dataset writes its competition submission CSV there).
+    Implementations may take only the arguments they use. Exceptions raised here are logged
     and do not stop the run.
 
     Example::

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MetricFn = Callable[[np.ndarray, np.ndarray], float]
+PRIMARY = "auroc"  # what leaderboards rank by and run summaries show, unless told otherwise
 
 
 @dataclass(frozen=True)

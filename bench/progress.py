@@ -1,7 +1,13 @@
-"""Rich progress bars for a run (jobs and epochs) and the summary table at its end."""
+"""Progress for a run (rich bars on a terminal, plain lines elsewhere) and its summary table.
+
+A log file or CI sees nothing of a live progress bar until the run ends, so when the console is
+not a terminal every finished row is one plain line, and a long job prints a heartbeat line
+at most every :data:`HEARTBEAT_SECONDS` from its epochs.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import pandas as pd
@@ -17,13 +23,20 @@ from rich.progress import (
 from rich.table import Table
 
 from bench.jobs import Job
+from bench.metrics import PRIMARY
 from bench.results import OK, JobResult
+
+HEARTBEAT_SECONDS = 60.0  # plain output: one line a minute at most while a job trains
 
 
 class RunProgress:
-    """A jobs bar for the whole grid and an epochs bar for the job in flight."""
+    """A bar over the run's result rows and an epochs bar for the job in flight (on a
+    terminal); plain lines otherwise."""
 
-    def __init__(self, total_jobs: int, console: Console | None = None) -> None:
+    def __init__(self, total_rows: int, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.plain = not self.console.is_terminal
+        self.total, self.done, self.last_line = total_rows, 0, 0.0
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -31,13 +44,14 @@ class RunProgress:
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=self.console,
+            disable=self.plain,
             transient=False,
             # No refresh thread: waking one ten times a second next to PyTorch's spinning
             # OpenMP workers made CPU training 25x slower on 2 cores. Redraw on events instead.
             auto_refresh=False,
         )
-        self.jobs = self.progress.add_task("jobs", total=total_jobs, info="")
+        self.jobs = self.progress.add_task("results", total=total_rows, info="")
         self.epochs = self.progress.add_task("epochs", total=None, info="", visible=False)
 
     def __enter__(self) -> RunProgress:
@@ -48,19 +62,33 @@ class RunProgress:
         self.progress.stop()
 
     def job_started(self, job: Job) -> None:
+        self.last_line = time.monotonic()
         self.progress.update(self.jobs, info=job.describe())
         self.progress.reset(self.epochs, total=None, visible=False, info="")
         self.progress.refresh()
 
     def epoch(self, job: Job, epoch: int, total: int, loss: float) -> None:
+        if self.plain and time.monotonic() - self.last_line >= HEARTBEAT_SECONDS:
+            self.last_line = time.monotonic()
+            self.console.print(f"  {job.describe()}: epoch {epoch + 1}/{total}, loss {loss:.4g}")
         self.progress.update(
             self.epochs, total=total, completed=epoch + 1, visible=True, info=f"loss {loss:.4g}"
         )
         self.progress.refresh()
 
     def job_done(self, result: JobResult) -> None:
+        self.done += 1
         self.progress.advance(self.jobs)
         self.progress.refresh()
+        if self.plain:
+            value = result.metrics.get(PRIMARY)
+            outcome = result.status if value is None else f"{result.status} {PRIMARY} {value:.4f}"
+            self.console.print(
+                f"[{self.done}/{self.total}] {result.detector}/{result.scorer} "
+                f"{result.dataset}:{result.task} seed {result.seed}: {outcome}"
+                + (f" ({result.fit_seconds:.1f} s fit)" if result.fit_seconds else "")
+            )
+            self.last_line = time.monotonic()
         if result.status != OK:
             self.progress.console.print(
                 f"[red]{result.status}[/red] {result.detector} {result.dataset}:{result.task} "
@@ -69,10 +97,21 @@ class RunProgress:
 
 
 def summary_table(results: Sequence[JobResult]) -> Table:
-    """Mean AUROC and status counts per detector and scorer over this run's jobs."""
+    """Mean AUROC, mean fit time per job and status counts per detector and scorer over this
+    run's result rows (the leaderboard's fit time is a mean per job too)."""
     table = Table(title="run summary")
-    for column in ("detector", "scorer", "jobs", "ok", "failed/diverged", "mean AUROC", "fit s"):
-        table.add_column(column, justify="left" if column in ("detector", "scorer") else "right")
+    columns = (
+        "detector",
+        "scorer",
+        "jobs",
+        "ok",
+        "failed/diverged",
+        f"mean {PRIMARY}",
+        "fit s/job",
+    )
+    for column in columns:
+        justify = "left" if column in ("detector", "scorer") else "right"
+        table.add_column(column, justify=justify, overflow="fold")  # never cut a name
     if not results:
         return table
     frame = pd.DataFrame(
@@ -80,14 +119,14 @@ def summary_table(results: Sequence[JobResult]) -> Table:
             "detector": r.detector,
             "scorer": r.scorer,
             "ok": r.status == OK,
-            "auroc": r.metrics.get("auroc"),
+            "primary": r.metrics.get(PRIMARY),
             "fit": r.fit_seconds,
         }
         for r in results
     )
     for (detector, scorer), group in frame.groupby(["detector", "scorer"], sort=True):
         ok = int(group["ok"].sum())
-        auroc = group.loc[group["ok"], "auroc"].dropna()
+        auroc = group.loc[group["ok"], "primary"].dropna()
         table.add_row(
             detector,
             scorer,
@@ -95,6 +134,6 @@ def summary_table(results: Sequence[JobResult]) -> Table:
             str(ok),
             str(len(group) - ok),
             f"{auroc.mean():.4f}" if len(auroc) else "-",
-            f"{group['fit'].sum():.1f}",
+            f"{group['fit'].mean():.2f}" if group["fit"].notna().any() else "-",
         )
     return table

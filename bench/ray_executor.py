@@ -12,8 +12,8 @@ Why it is built this way:
   sides see the same plugins.
 - Jobs use the driver's torch thread count: parallel CPU reductions split work by thread, so
   the thread count is part of what makes a result equal the serial executor's bit for bit.
-- Jobs that differ only in scorer go to one task, which trains once and scores once per
-  scorer, as the serial executor does.
+- A job is one trained model with all its scorers, so a task trains once and returns a row
+  per scorer, through the same :func:`bench.jobs.run_job` as the serial executor.
 - A task whose worker process dies is retried ``max_retries`` times (it is seeded, so a retry
   is the same work), then its jobs are stored as failed; any other Ray error fails only its
   own task's jobs.
@@ -27,17 +27,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from bench.dataset import Splits
-from bench.errors import SetupError
-from bench.executors import ProgressSink
-from bench.jobs import FitCache, Job, load_splits, run_job
+from bench.errors import PlanError, SetupError
+from bench.jobs import Job, run_job
+from bench.loading import load_splits
 from bench.plugins import ENV_EXTRA, ENV_RESTRICT
 from bench.results import FAILED, JobResult
-from bench.runner import PlanError
+
+if TYPE_CHECKING:
+    from bench.executors import ProgressSink
 
 INSTALL_HINT = "the ray executor needs Ray: pip install 'anomaly-bench[ray]'"
 DEFAULT_MAX_RETRIES = 2
@@ -59,18 +61,15 @@ def import_ray() -> ModuleType:
     return ray
 
 
-def run_on_worker(jobs: list[Job], splits: Splits, num_threads: int) -> list[JobResult]:
-    """The body of one Ray task: jobs sharing one trained model, in order. Ray resolves
-    ``splits`` from the object store before the call."""
+def run_on_worker(job: Job, splits: Splits, num_threads: int) -> list[JobResult]:
+    """The body of one Ray task: one job, a row per scorer. Ray resolves ``splits`` from the
+    object store before the call."""
     torch.set_num_threads(num_threads)
-    fits = FitCache()
-    return [run_job(job, splits=splits, fits=fits) for job in jobs]
+    return run_job(job, splits=splits)
 
 
 class RayExecutor:
     """Runs jobs as Ray tasks on the cluster at ``address`` (None: start or join a local one)."""
-
-    name = "ray"
 
     def __init__(
         self,
@@ -98,7 +97,7 @@ class RayExecutor:
                 ray.init(address=self.address)
             except ConnectionError as exc:
                 raise RayConnectionError(f"cannot join the Ray cluster: {exc}") from exc
-        pending: dict[Any, list[Job]] = {}
+        pending: dict[Any, Job] = {}
         try:
             self._check_gpus(jobs)
             self._submit(jobs, progress, pending)
@@ -122,9 +121,7 @@ class RayExecutor:
                 f"Ray cluster has {available:g}; use --device cpu or add GPU workers"
             )
 
-    def _submit(
-        self, jobs: Sequence[Job], progress: ProgressSink, pending: dict[Any, list[Job]]
-    ) -> None:
+    def _submit(self, jobs: Sequence[Job], progress: ProgressSink, pending: dict[Any, Job]) -> None:
         ray = self.ray
         task = ray.remote(run_on_worker)
         env = {name: os.environ[name] for name in (ENV_RESTRICT, ENV_EXTRA) if name in os.environ}
@@ -133,43 +130,38 @@ class RayExecutor:
             options["runtime_env"] = {"env_vars": env}
         threads = torch.get_num_threads()
         data: dict[tuple[str, str, str], Any] = {}
-        models: dict[str, list[Job]] = {}
         for job in jobs:
-            models.setdefault(job.training_key, []).append(job)
-        for group in models.values():
-            job = group[0]
-            key = (job.dataset, job.data_dir, json.dumps(job.dataset_options, sort_keys=True))
+            e = job.experiment
+            key = (e.dataset, job.data_dir, json.dumps(e.dataset_options, sort_keys=True))
             if key not in data:
-                data[key] = ray.put(load_splits(job.dataset, job.data_dir, job.dataset_options))
+                data[key] = ray.put(load_splits(e.dataset, job.data_dir, dict(e.dataset_options)))
             on_cuda = torch.device(job.device).type == "cuda"
             # Ray hides every GPU but the one it assigned, which the worker then sees as "cuda".
-            remote = [replace(j, device="cuda") for j in group] if on_cuda else group
+            remote = replace(job, device="cuda") if on_cuda else job
             gpus = self.gpus_per_job if on_cuda else 0
-            for j in group:
-                progress.job_started(j)
+            progress.job_started(job)
             ref = task.options(num_gpus=gpus, **options).remote(remote, data[key], threads)
-            pending[ref] = group
+            pending[ref] = job
 
-    def _collect(self, ref: Any, jobs: list[Job]) -> list[JobResult]:
+    def _collect(self, ref: Any, job: Job) -> list[JobResult]:
         errors = self.ray.exceptions
         try:
             return self.ray.get(ref)
         except errors.RayTaskError as exc:  # raised on the worker outside run_job's own guard
-            return [failed_result(job, exc.cause if exc.cause is not None else exc) for job in jobs]
+            return failed_rows(job, exc.cause if exc.cause is not None else exc)
         except (errors.WorkerCrashedError, errors.NodeDiedError, errors.OutOfMemoryError) as exc:
-            context = f"after {1 + self.max_retries} attempt(s)"
-            return [failed_result(job, exc, context) for job in jobs]
+            return failed_rows(job, exc, f"after {1 + self.max_retries} attempt(s)")
         except errors.RayError as exc:
-            return [failed_result(job, exc) for job in jobs]
+            return failed_rows(job, exc)
 
 
-def failed_result(job: Job, exc: BaseException, context: str = "") -> JobResult:
-    """A failed row for a job whose worker never handed back a result of its own."""
+def failed_rows(job: Job, exc: BaseException, context: str = "") -> list[JobResult]:
+    """Failed rows for a job whose worker never handed back rows of its own."""
     kind = f"{type(exc).__name__} {context}" if context else type(exc).__name__
     message = " ".join(str(exc).split())  # Ray's messages span lines; a row holds one
-    return job.result(
-        status=FAILED,
-        error=f"{kind}: {message}",
-        device=job.device,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    return [
+        job.row(s, status=FAILED, error=f"{kind}: {message}", device=job.device,
+                finished_at=finished)
+        for s in job.scorers
+    ]  # fmt: skip

@@ -25,6 +25,8 @@ class JobResult:
     fit_seconds: float | None = None
     score_seconds: float | None = None
     train_images_per_s: float | None = None
+    steady_images_per_s: float | None = None  # training after the first epoch
+    cpu_images_per_s: float | None = None  # training per second of the process's CPU time
     score_images_per_s: float | None = None
     n_train: int | None = None
     n_test: int | None = None
@@ -43,7 +45,3 @@ class JobResult:
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
     examples: dict[str, np.ndarray] | None = None
-
-    @property
-    def auroc(self) -> float | None:
-        return self.metrics.get("auroc")

@@ -1,8 +1,8 @@
-"""Turns a :class:`RunSpec` into the job grid, and streams results into the store.
+"""Turns a :class:`RunSpec` into jobs (one per trained model), and streams results into the store.
 
 Everything that can be checked before training (names, scorer compatibility, hyperparameter
-keys, data present) is checked in :func:`plan_jobs`, so a typo fails in a second, not after an
-hour of training.
+keys and values, settings, data present) is checked in :func:`plan_jobs`, so a typo fails in a
+second, not after an hour of training.
 """
 
 from __future__ import annotations
@@ -15,24 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
-from bench.errors import BenchError
+from bench.errors import PlanError
 from bench.executors import Executor, ProgressSink
-from bench.jobs import Job, load_splits
+from bench.experiment import Experiment, Settings, canonical_json
+from bench.jobs import Job
+from bench.loading import load_splits
 from bench.paths import resolve_data_dir
 from bench.plugins import plugin_manager, registry
-from bench.results import OK, JobResult
+from bench.results import JobResult
 from bench.store import ResultStore
 from bench.tasks import task_names
 
 log = logging.getLogger("bench.runner")
 
 
-class PlanError(BenchError, ValueError):
-    """The requested run cannot be built (unknown name, incompatible scorer, bad option)."""
-
-
 @dataclass
 class RunSpec:
+    """A request for a grid of jobs: which detectors, tasks and seeds, with which settings."""
+
     detectors: list[str]
     dataset: str = "digits"
     classes: list[str] | None = None  # None: every class
@@ -42,14 +42,9 @@ class RunSpec:
     hparams: dict[str, Any] = field(default_factory=dict)  # for every detector with the key
     detector_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
     data_dir: str | None = None
-    labelled_fraction: float = 0.0
-    max_train: int | None = None  # reduced runs: cap on normal training images per task
-    max_test: int | None = None  # reduced runs: cap on test images (a fixed subsample)
     device: str = "auto"
-    deterministic: bool = True
-    precision: str = "fp32"
-    compile: bool = False
     suite: str | None = None  # the suite file this spec was loaded from, recorded with results
 
 
@@ -83,19 +78,32 @@ def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str
     return {**defaults, **shared, **spec.detector_hparams.get(name, {})}
 
 
+def _lookup(kind: str, name: str) -> Any:
+    try:
+        return registry().get(kind, name)
+    except KeyError as exc:
+        raise PlanError(str(exc.args[0])) from None
+
+
 def plan_jobs(spec: RunSpec) -> list[Job]:
-    reg = registry()
+    """One job per detector x task x seed, each carrying its scorers."""
     if not spec.detectors:
         raise PlanError("no detector selected; pass --detector NAME or --all")
-    if not 0.0 <= spec.labelled_fraction < 1.0:
-        raise PlanError("--labelled-anomalies must be a fraction in [0, 1)")
-    try:
-        detector_classes = {name: reg.get("detectors", name) for name in spec.detectors}
-        dataset_cls = reg.get("datasets", spec.dataset)
-        for name in spec.scorers or []:
-            reg.get("scorers", name)
-    except KeyError as exc:
-        raise PlanError(str(exc)) from None
+    if not spec.seeds:
+        raise PlanError("no seed selected")
+    bad_seeds = [s for s in spec.seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+    if bad_seeds:
+        raise PlanError(f"seeds must be integers >= 0, got {bad_seeds}")
+    detector_classes = {name: _lookup("detectors", name) for name in spec.detectors}
+    dataset_cls = _lookup("datasets", spec.dataset)
+    for name in spec.scorers or []:
+        _lookup("scorers", name)
+    stray = sorted(set(spec.detector_hparams) - set(registry().names("detectors")))
+    if stray:
+        raise PlanError(
+            f"settings for unknown detector(s) {stray}; detectors: "
+            f"{', '.join(registry().names('detectors'))}"
+        )
     # Settings of detectors not selected (a suite's, under a narrower --detector) stay unused.
     own = {n: spec.detector_hparams[n] for n in detector_classes if n in spec.detector_hparams}
     check_hparam_keys(spec.hparams, own, detector_classes)
@@ -111,37 +119,38 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
     jobs = []
     for name, cls in detector_classes.items():
         hparams = _hparams_for(spec, name, cls.defaults)
+        canonical_json(hparams)  # NaN or inf: refused now, not stored as invalid JSON
         scorer_names = spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer]
         for scorer_name in scorer_names:
             try:
-                reg.get("scorers", scorer_name).check_compatible(name, cls.produces)
-            except (KeyError, ValueError) as exc:
+                _lookup("scorers", scorer_name).check_compatible(name, cls.produces)
+            except ValueError as exc:
                 raise PlanError(str(exc)) from None
-        # Scorers innermost: jobs sharing a trained model run back to back (see FitCache).
         for task in tasks:
+            experiment = Experiment(
+                detector=name,
+                dataset=spec.dataset,
+                task=task,
+                hparams=hparams,
+                dataset_options=dict(spec.dataset_options),
+                settings=spec.settings,
+            )
             for seed in spec.seeds:
-                for scorer_name in scorer_names:
-                    jobs.append(
-                        Job(
-                            detector=name,
-                            scorer=scorer_name,
-                            dataset=spec.dataset,
-                            task=task,
-                            seed=seed,
-                            hparams=hparams,
-                            dataset_options=spec.dataset_options,
-                            data_dir=data_dir,
-                            labelled_fraction=spec.labelled_fraction,
-                            max_train=spec.max_train,
-                            max_test=spec.max_test,
-                            device=device,
-                            deterministic=spec.deterministic,
-                            precision=spec.precision,
-                            compile=spec.compile,
-                            suite=spec.suite,
-                        )
-                    )
+                jobs.append(
+                    Job(experiment, seed, tuple(scorer_names), device, data_dir, spec.suite)
+                )
     return jobs
+
+
+def pending_jobs(jobs: list[Job], done: set[tuple[str, int]]) -> list[Job]:
+    """The jobs with rows still to store, each reduced to the scorers whose rows are missing."""
+    todo = []
+    for job in jobs:
+        keys = zip(job.scorers, job.row_keys(), strict=True)
+        missing = tuple(scorer for scorer, key in keys if key not in done)
+        if missing:
+            todo.append(job.with_scorers(missing))
+    return todo
 
 
 def execute(
@@ -153,57 +162,32 @@ def execute(
     on_result: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
     """Run the jobs not already done, storing and reporting each result as soon as it arrives."""
-    done = store.completed_keys() if resume else set()
-    todo = [job for job in jobs if job.key not in done]
-    skipped = len(jobs) - len(todo)
+    todo = pending_jobs(jobs, store.completed_keys()) if resume else jobs
+    rows = sum(len(job.scorers) for job in jobs)
+    skipped = rows - sum(len(job.scorers) for job in todo)
     if skipped:
-        log.info("resume: %d of %d jobs already stored, skipped", skipped, len(jobs))
+        log.info("resume: %d of %d result rows already stored, skipped", skipped, rows)
     hook = plugin_manager().hook
-    jobs_by_key = {job.key: job for job in todo}
     results = []
     # closing(): an interrupted run stops the executor at once (cancels outstanding work).
     with closing(executor.run(todo, progress)) as stream:
         for result in stream:
-            _record(result, jobs_by_key, store, hook, on_result)
+            _record(result, store, hook, on_result)
             results.append(result)
     return results
 
 
 def _record(
     result: JobResult,
-    jobs_by_key: dict[tuple[str, int], Job],
     store: ResultStore,
     hook: Any,
     on_result: Callable[[JobResult], None] | None,
 ) -> None:
-    """Store a finished job first (so nothing after it can lose it), then export and report."""
+    """Store a finished row first (so nothing after it can lose it), then report it."""
     store.add(result)
-    _export_scores(jobs_by_key[(result.config_hash, result.seed)], result, store)
     try:
-        hook.bench_report_result(result=result)
+        hook.bench_report_result(result=result, output_dir=Path(store.path).parent)
     except Exception:  # a reporting plugin must not lose the run
         log.exception("a bench_report_result hook failed for %s", result.detector)
     if on_result is not None:
         on_result(result)
-
-
-def _export_scores(job: Job, result: JobResult, store: ResultStore) -> None:
-    """Write the scores in the dataset's community format (e.g. a competition's submission
-    CSV) under ``<store dir>/submissions/``; a failed export is logged, never fatal: the
-    result is already stored."""
-    if result.status != OK or result.scores is None:
-        return
-    if job.max_test is not None:  # a subsample's scores do not make a whole submission
-        log.info("%s: --max-test set, scores not exported", job.describe())
-        return
-    stem = f"{job.dataset}-{job.task}-{job.detector}-{job.scorer}-seed{job.seed}"
-    try:
-        dataset = registry().get("datasets", job.dataset)(Path(job.data_dir), **job.dataset_options)
-        path = dataset.export_scores(
-            job.task, result.scores, store.path.parent / "submissions", stem
-        )
-    except Exception:
-        log.exception("exporting the scores of %s failed", job.describe())
-        return
-    if path is not None:
-        log.info("%s: scores written to %s", job.describe(), path)

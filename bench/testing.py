@@ -19,11 +19,13 @@ import numpy as np
 import torch
 
 from bench.detector import Detector
+from bench.experiment import Experiment
 from bench.images import ImageBatches, InputSpec
-from bench.jobs import Job, fit_and_score
 from bench.plugins import registry
 from bench.scorer import Scorer
+from bench.scoring import score
 from bench.tasks import Task, build_task
+from bench.training import train
 
 
 def _tiny_task(n_train: int, n_test: int) -> Task:
@@ -39,11 +41,13 @@ def _tiny_task(n_train: int, n_test: int) -> Task:
 
 
 def _run(cls: type[Detector], scorer: Scorer, task: Task, hparams: dict[str, Any], seed: int):
-    job = Job(detector=cls.name, scorer=scorer.name, dataset="digits", task=task.name, seed=seed,
-              hparams=hparams)  # fmt: skip
-    result = job.result()
-    detector = fit_and_score(job, task, cls, scorer, torch.device("cpu"), None, result)
-    return detector, result
+    experiment = Experiment(cls.name, "digits", task.name, hparams)
+    cpu = torch.device("cpu")
+    detector = train(cls, experiment, task, seed, cpu).detector
+    scored = score(detector, [scorer], task, seed, True, cpu)
+    if scorer.name in scored.errors:
+        raise scored.errors[scorer.name]
+    return detector, scored.scores[scorer.name]
 
 
 def check_detector(
@@ -65,8 +69,7 @@ def check_detector(
     params = {**cls.defaults, **(hparams or {})}
 
     task = _tiny_task(n_train, n_test)
-    detector, first = _run(cls, chosen, task, params, seed=0)
-    scores = first.scores
+    detector, scores = _run(cls, chosen, task, params, seed=0)
     assert scores is not None and scores.shape == (n_test,), (
         f"expected {n_test} scores, got {None if scores is None else scores.shape}"
     )
@@ -85,9 +88,9 @@ def check_detector(
         assert torch.isfinite(value).all(), f"output {name!r} holds non-finite values"
 
     _, again = _run(cls, chosen, task, params, seed=0)
-    assert np.array_equal(scores, again.scores), "same seed must give identical scores"
+    assert np.array_equal(scores, again), "same seed must give identical scores"
 
     shuffled = Task(task.name, task.train_images, None, task.test_images,
                     np.random.default_rng(1).permutation(task.test_labels))  # fmt: skip
     _, relabelled = _run(cls, chosen, shuffled, params, seed=0)
-    assert np.array_equal(scores, relabelled.scores), "scores must not depend on test labels"
+    assert np.array_equal(scores, relabelled), "scores must not depend on test labels"

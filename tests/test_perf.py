@@ -1,4 +1,5 @@
-"""``bench perf``: the course's loop and the harness measured on equal terms, on CPU, tiny data."""
+"""``python -m benchmarks.perf``: the course's loop and the harness measured on equal terms, on
+CPU, tiny data."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from bench.cli import cli
 from bench.detector import RunContext
 from bench.images import InputSpec
-from bench.perf import auroc, data, harness_loop, reference_loop
-from bench.perf.benchmark import LOOPS
 from bench.plugins import registry
+from benchmarks.perf import auroc, data, harness_loop, reference_loop
+from benchmarks.perf.benchmark import LOOPS
+from benchmarks.perf.cli import perf_command
 from plugins.detectors.conv_ae import ConvAE
 
 CPU = torch.device("cpu")
@@ -21,9 +22,9 @@ CPU = torch.device("cpu")
 
 def test_perf_command_writes_json_and_markdown(tmp_path):
     out = tmp_path / "lb"
-    args = ["perf", "-d", "conv_ae", "--images", "128", "--batch-size", "32", "--epochs", "1",
+    args = ["-d", "conv_ae", "--images", "128", "--batch-size", "32", "--epochs", "1",
             "--device", "cpu", "--out", str(out)]  # fmt: skip
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(perf_command, args)
     assert result.exit_code == 0, result.output
 
     report = json.loads((out / "perf.json").read_text())
@@ -54,7 +55,7 @@ def test_perf_command_writes_json_and_markdown(tmp_path):
 
 
 def test_perf_refuses_a_detector_without_a_training_loop(tmp_path):
-    result = CliRunner().invoke(cli, ["perf", "-d", "pca", "--out", str(tmp_path)])
+    result = CliRunner().invoke(perf_command, ["-d", "pca", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "pca does not train through TorchDetector" in result.output
     assert not (tmp_path / "perf.json").exists()
 
@@ -68,8 +69,8 @@ def test_perf_refuses_a_detector_without_a_training_loop(tmp_path):
     ],
 )
 def test_perf_refuses_settings_no_measured_detector_has(tmp_path, setting, message):
-    args = ["perf", "-d", "conv_ae", "--set", setting, "--out", str(tmp_path)]
-    result = CliRunner().invoke(cli, args)
+    args = ["-d", "conv_ae", "--set", setting, "--out", str(tmp_path)]
+    result = CliRunner().invoke(perf_command, args)
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "perf.json").exists()
 

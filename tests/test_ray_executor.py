@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
+from bench.errors import PlanError
 from bench.executors import SerialExecutor, make_executor
 from bench.jobs import Job
 from bench.plugins import registry
 from bench.results import FAILED, OK, JobResult
-from bench.runner import PlanError, RunSpec, execute, plan_jobs
+from bench.runner import RunSpec, execute, plan_jobs
 from bench.store import ResultStore
 
 HERE = Path(__file__).resolve().parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from bench.runner import PlanError
+from bench.errors import PlanError
 
 
 def split_values(values: tuple[str, ...]) -> list[str]:

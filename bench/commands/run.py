@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -10,12 +11,18 @@ from rich.console import Console
 
 from bench.commands.errors import friendly_errors
 from bench.commands.options import parse_pairs, split_values
+from bench.commands.settings import given_settings, settings_options
+from bench.errors import PlanError
 from bench.executors import make_executor
 from bench.plugins import registry
 from bench.progress import RunProgress, summary_table
-from bench.runner import PlanError, RunSpec, execute, plan_jobs
+from bench.results import OK
+from bench.runner import RunSpec, execute, pending_jobs, plan_jobs
 from bench.store import DEFAULT_STORE, ResultStore
 from bench.suite import load_suite
+
+FAST = {"deterministic": False, "precision": "bf16"}
+EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 1, 130
 
 
 @click.command("run")
@@ -56,28 +63,13 @@ from bench.suite import load_suite
     metavar="[DETECTOR.]KEY=VALUE",
     help="Any hyperparameter, for all detectors or one.",
 )
-@click.option(
-    "--labelled-anomalies",
-    type=float,
-    help="Fraction of labelled anomalies from the training split (semi-supervised; default 0).",
-)
-@click.option(
-    "--max-train",
-    type=click.IntRange(min=1),
-    help="Reduced run: at most N normal training images per task (a fixed subsample).",
-)
-@click.option(
-    "--max-test",
-    type=click.IntRange(min=1),
-    help="Reduced run: at most N test images (a fixed subsample).",
-)
+@settings_options
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option(
     "--fast",
     is_flag=True,
-    help="Non-deterministic fast path: bf16 autocast and channels_last on CUDA.",
+    help="The non-deterministic fast path: --no-deterministic --precision bf16.",
 )
-@click.option("--compile", "compile_", is_flag=True, help="torch.compile the models (fast path).")
 @click.option(
     "--store",
     default=str(DEFAULT_STORE),
@@ -106,23 +98,45 @@ from bench.suite import load_suite
 )
 @friendly_errors
 def run_command(**opts: Any) -> None:
-    """Train and score detectors, one job per detector x task x seed."""
+    """Train and score detectors, one job per detector x task x seed.
+
+    Exit status: 0 every job ok; 1 some job failed or diverged (every row is stored); 2 a
+    usage or setup error before any training; 130 interrupted (finished jobs are stored).
+    """
     spec = _spec_from_options(opts)
     jobs = plan_jobs(spec)
     executor = make_executor(
         opts["executor"], address=opts["ray_address"], gpus_per_job=opts["ray_gpus_per_job"]
     )
     console = Console()
+    results: list = []
+    rows = sum(len(job.scorers) for job in jobs)
     with ResultStore(opts["store"]) as store:
-        with RunProgress(len(jobs), console) as progress:
-            results = execute(
-                jobs, store, executor, progress, resume=opts["resume"], on_result=progress.job_done
+        todo = pending_jobs(jobs, store.completed_keys()) if opts["resume"] else jobs
+        try:
+            with RunProgress(sum(len(job.scorers) for job in todo), console) as progress:
+
+                def stored(result: Any) -> None:
+                    results.append(result)
+                    progress.job_done(result)
+
+                execute(todo, store, executor, progress, on_result=stored)
+        except KeyboardInterrupt:
+            console.print(
+                f"interrupted: {len(results)} result row(s) of this run are stored in "
+                f"{opts['store']}; rerun with --resume to continue"
             )
+            sys.exit(EXIT_INTERRUPTED)
     console.print(summary_table(results))
-    skipped = len(jobs) - len(results)
+    skipped = rows - len(results)
+    bad = sum(r.status != OK for r in results)
     console.print(
-        f"{len(results)} job(s) run, {skipped} skipped as already stored; results in {opts['store']}"
+        f"{len(results)} result row(s) stored, {skipped} skipped as already stored"
+        + (f", {bad} failed or diverged" if bad else "")
+        + f"; results in {opts['store']}"
     )
+    if bad:
+        sys.exit(EXIT_JOBS_FAILED)
 
 
 def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
@@ -146,7 +160,7 @@ def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
         try:
             spec.seeds = [int(s) for s in split_values(opts["seeds"])]
         except ValueError:
-            raise PlanError(f"--seeds expects integers, got {opts['seeds']}") from None
+            raise PlanError(f"--seeds expects integers, got {' '.join(opts['seeds'])}") from None
     if opts["scorers"]:
         spec.scorers = split_values(opts["scorers"])
         spec.detector_scorers = {}
@@ -159,16 +173,10 @@ def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
             spec.detector_hparams.setdefault(detector, {})[name] = value
         else:
             spec.hparams[name] = value
-    if opts["labelled_anomalies"] is not None:
-        spec.labelled_fraction = opts["labelled_anomalies"]
-    for key in ("max_train", "max_test"):
-        if opts[key] is not None:
-            setattr(spec, key, opts[key])
     spec.device = opts["device"]
-    if opts["fast"]:
-        spec.deterministic, spec.precision = False, "bf16"
-    if opts["compile_"]:
-        spec.compile = True
+    spec.settings = spec.settings.updated(
+        **{**(FAST if opts["fast"] else {}), **given_settings(opts)}
+    )
     if spec.suite is not None:
         pinned = load_suite(opts["suite"], every)
         # Where the data lives and which device runs it do not change the experiment.

@@ -5,14 +5,17 @@
 test images (normal and anomalous); both are uint8 N x H x W x 3 and are looked up in
 ``<data_dir>/hw8/`` and then ``<data_dir>``. The test labels are not public, so AUROC is only
 computed when ``--dataset-option labels=PATH`` gives them (.npy or .csv, one 0/1 per test
-image, 1 = anomalous). Every run writes the competition's submission CSV (``ID,score``).
+image, 1 = anomalous). Every scored row is written as the competition's submission CSV
+(``ID,score``) to ``<store dir>/submissions/``, from this plugin's ``bench_report_result`` hook.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +23,11 @@ import torch
 
 from bench import hookimpl
 from bench.dataset import DataError, Dataset, Splits, from_numpy_nhwc
+from bench.results import OK, JobResult
 
 FILES = ("trainingset.npy", "testingset.npy")
+SUBMISSIONS = "submissions"
+log = logging.getLogger("bench.hw8")
 
 
 def read_images(path: Path) -> np.ndarray:
@@ -91,21 +97,36 @@ class Hw8(Dataset):
             from_numpy_nhwc(train), None, from_numpy_nhwc(test), labels, ["normal", "anomalous"]
         )
 
-    def export_scores(self, task: str, scores: np.ndarray, out_dir: Path, stem: str) -> Path:
-        """The Kaggle submission: header ``ID,score``, one row per test image in order, IDs
-        from 0. Written to a temporary file and renamed, so no half-written CSV remains."""
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{stem}.csv"
-        frame = pd.DataFrame({"score": np.asarray(scores, np.float64)})
-        tmp = out_dir / f".{stem}.{uuid.uuid4().hex}.part"
-        try:
-            frame.to_csv(tmp, index_label="ID")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+
+def write_submission(scores: np.ndarray, out_dir: Path, stem: str) -> Path:
+    """The Kaggle submission: header ``ID,score``, one row per test image in order, IDs from 0.
+    Written to a temporary file and renamed, so no half-written CSV remains."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{stem}.csv"
+    frame = pd.DataFrame({"score": np.asarray(scores, np.float64)})
+    tmp = out_dir / f".{stem}.{uuid.uuid4().hex}.part"
+    try:
+        frame.to_csv(tmp, index_label="ID")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 @hookimpl
 def bench_register_datasets(register):
     register(Hw8)
+
+
+@hookimpl
+def bench_report_result(result: JobResult, output_dir: Any) -> None:
+    """Every scored hw8 row becomes a submission file; a ``max_test`` subsample's scores do not
+    make a whole submission, so those rows are skipped."""
+    if result.dataset != Hw8.name or result.status != OK or result.scores is None:
+        return
+    if result.config.get("max_test") is not None:
+        log.info("hw8 %s: max_test set, no submission written", result.detector)
+        return
+    stem = f"hw8-{result.task}-{result.detector}-{result.scorer}-seed{result.seed}"
+    path = write_submission(result.scores, Path(output_dir) / SUBMISSIONS, stem)
+    log.info("hw8 %s: submission written to %s", result.detector, path)

@@ -1,5 +1,5 @@
 """Train detectors on one ``digits`` class through the harness's own code paths (on CPU unless
-a job option says otherwise)."""
+a setting says otherwise)."""
 
 from __future__ import annotations
 
@@ -8,31 +8,33 @@ from typing import Any
 import torch
 
 from bench.detector import Detector
+from bench.experiment import Experiment, Settings
 from bench.images import ImageBatches
-from bench.jobs import Job, fit_and_score, load_splits, run_job
+from bench.jobs import Job, run_job
+from bench.loading import load_splits
 from bench.plugins import registry
 from bench.results import JobResult
 from bench.tasks import Task, build_task
+from bench.training import train
 
 
-def _job(
-    detector: str, task: str, scorer: str | None, hparams: dict[str, Any], **options: Any
-) -> Job:
-    scorer = scorer or registry().get("detectors", detector).default_scorer
-    return Job(detector=detector, scorer=scorer, dataset="digits", task=task, seed=0,
-               hparams=hparams, data_dir=".", **options)  # fmt: skip
+def _experiment(detector: str, task: str, hparams: dict[str, Any], **settings: Any) -> Experiment:
+    return Experiment(detector, "digits", task, hparams, settings=Settings(**settings))
 
 
 def run_on_digits(
     detector: str,
     task: str = "0",
     scorer: str | None = None,
-    job_options: dict[str, Any] | None = None,
+    device: str = "cpu",
+    settings: dict[str, Any] | None = None,
     **hparams: Any,
 ) -> JobResult:
     """What ``bench run`` does for one job; fails the test unless the job succeeded.
-    ``job_options`` are further :class:`Job` fields (device, deterministic, precision)."""
-    result = run_job(_job(detector, task, scorer, hparams, **(job_options or {})))
+    ``settings`` are :class:`bench.experiment.Settings` fields (deterministic, precision)."""
+    scorer = scorer or registry().get("detectors", detector).default_scorer
+    job = Job(_experiment(detector, task, hparams, **(settings or {})), 0, (scorer,), device, ".")
+    (result,) = run_job(job)
     assert result.status == "ok", result.error
     return result
 
@@ -43,12 +45,9 @@ def digits_task(task: str = "0") -> Task:
 
 def fit_on_digits(detector: str, task: str = "0", **hparams: Any) -> Detector:
     """The fitted detector itself, for tests that look inside it."""
-    job = _job(detector, task, None, hparams)
-    reg = registry()
-    cls = reg.get("detectors", detector)
-    result = JobResult(detector, job.scorer, "digits", task, 0, job.config_hash, {})
-    scorer = reg.get("scorers", job.scorer)
-    return fit_and_score(job, digits_task(task), cls, scorer, torch.device("cpu"), None, result)
+    cls = registry().get("detectors", detector)
+    experiment = _experiment(detector, task, hparams)
+    return train(cls, experiment, digits_task(task), 0, torch.device("cpu")).detector
 
 
 def training_inputs(detector: Detector, task: str = "0") -> torch.Tensor:

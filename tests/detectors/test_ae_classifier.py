@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from bench.detector import RunContext
-from bench.jobs import Job, run_job
 from plugins.detectors.ae_classifier import (
     PATCH_SIDE,
     AEClassifier,
@@ -33,9 +32,7 @@ def test_learns_a_digit_class_from_pseudo_anomalies():
 
 def test_runs_semi_supervised_with_labelled_anomalies():
     assert AEClassifier.uses_labelled_anomalies
-    result = run_job(Job(detector="ae_classifier", scorer="logit", dataset="digits", task="0",
-                         seed=0, data_dir=".", labelled_fraction=0.1))  # fmt: skip
-    assert result.status == "ok", result.error
+    result = run_on_digits("ae_classifier", task="0", settings={"labelled_fraction": 0.1})
     assert result.metrics["auroc"] >= 0.8
 
 

@@ -16,10 +16,10 @@ from torch import nn
 from bench.cli import cli
 from bench.detector import RunContext
 from bench.images import ImageBatches, InputSpec
-from bench.perf import benchmark
 from bench.plugins import registry
 from bench.results import JobResult
 from bench.store import read_results
+from benchmarks.perf import benchmark
 from tests.detectors.digits_helpers import digits_task, run_on_digits
 
 pytestmark = [
@@ -37,8 +37,8 @@ def device() -> torch.device:
 
 def _run(detector: str, device: torch.device, mode: str, **hparams) -> JobResult:
     deterministic, precision = MODES[mode]
-    options = {"device": str(device), "deterministic": deterministic, "precision": precision}
-    return run_on_digits(detector, "1", job_options=options, **hparams)
+    settings = {"deterministic": deterministic, "precision": precision}
+    return run_on_digits(detector, "1", device=str(device), settings=settings, **hparams)
 
 
 def test_images_stay_on_the_device_as_uint8(device):

@@ -41,7 +41,8 @@ def test_sigkill_then_resume(tmp_path):
         BENCH + ARGS + ["--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert out.returncode == 0, out.stderr
-    assert f"{10 - killed_with} job(s) run, {killed_with} skipped" in " ".join(out.stdout.split())
+    said = " ".join(out.stdout.split())
+    assert f"{10 - killed_with} result row(s) stored, {killed_with} skipped" in said
     with sqlite3.connect(store) as conn:
         rows = conn.execute("SELECT task, seed, status FROM results ORDER BY task").fetchall()
     assert sorted(task for task, _, _ in rows) == [str(k) for k in range(10)]

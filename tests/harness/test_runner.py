@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from bench.errors import PlanError
 from bench.executors import SerialExecutor
+from bench.experiment import Settings
 from bench.plugins import plugin_manager
-from bench.runner import PlanError, RunSpec, execute, plan_jobs
+from bench.runner import RunSpec, execute, plan_jobs
 from bench.store import ResultStore
 from tests.harness.plugin_helpers import BrokenPlugin
 
@@ -66,7 +68,7 @@ def test_plan_errors_name_the_problem(spec, message):
 
 def test_shared_hparams_apply_only_where_the_detector_has_them():
     jobs = plan_jobs(RunSpec(detectors=["pca", "conv_ae"], classes=["0"], hparams={"epochs": 3}))
-    by_detector = {job.detector: job for job in jobs}
+    by_detector = {job.experiment.detector: job.experiment for job in jobs}
     assert by_detector["conv_ae"].hparams["epochs"] == 3
     assert "epochs" not in by_detector["pca"].hparams
 
@@ -74,9 +76,9 @@ def test_shared_hparams_apply_only_where_the_detector_has_them():
 def test_grid_is_detectors_times_tasks_times_seeds_with_distinct_keys():
     jobs = plan_jobs(RunSpec(detectors=["pca", "conv_ae"], classes=["3", "4"], seeds=[0, 1, 2]))
     assert len(jobs) == 12
-    assert len({job.key for job in jobs}) == 12
+    assert len({key for job in jobs for key in job.row_keys()}) == 12
     # The config hash ignores the seed, so resume can match (hash, seed) pairs.
-    assert len({job.config_hash for job in jobs}) == 4
+    assert len({hash_ for job in jobs for hash_, _ in job.row_keys()}) == 4
 
 
 def test_resume_skips_stored_jobs_and_reruns_failed_ones(tmp_path):
@@ -96,7 +98,7 @@ def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
     spec = RunSpec(detectors=["conv_ae"], classes=["2"], hparams={"epochs": 2})
     first, _ = _run(spec, tmp_path / "a.sqlite")
     second, frame = _run(spec, tmp_path / "b.sqlite")
-    assert first[0].auroc == second[0].auroc
+    assert first[0].metrics["auroc"] == second[0].metrics["auroc"]
     assert (first[0].scores == second[0].scores).all()
     row = frame.iloc[0]
     assert row["versions"]["torch"] and row["torch_version"] and row["device_name"]
@@ -119,15 +121,16 @@ def test_scorers_of_one_model_share_its_training_and_match_a_fresh_fit(tmp_path)
 
     class Counting(Silent):
         def epoch(self, job, epoch, total, loss):
-            epochs.append((job.scorer, epoch))
+            epochs.append((job.scorers, epoch))
 
     spec = RunSpec(detectors=["conv_ae"], classes=["1"], scorers=["mse", "l1", "max_error"],
-                   hparams={"epochs": 2}, max_test=60)  # fmt: skip
+                   hparams={"epochs": 2}, settings=Settings(max_test=60))  # fmt: skip
     jobs = plan_jobs(spec)
     with ResultStore(tmp_path / "s.sqlite") as store:
         results = execute(jobs, store, SerialExecutor(), Counting())
     assert [r.scorer for r in results] == ["mse", "l1", "max_error"]
-    assert epochs == [("mse", 0), ("mse", 1)]  # trained once, for the first scorer
+    assert len(jobs) == 1  # one trained model, scored three ways
+    assert epochs == [(("mse", "l1", "max_error"), 0), (("mse", "l1", "max_error"), 1)]
     assert len({r.fit_seconds for r in results}) == 1
 
     (alone,), _ = _run(replace(spec, scorers=["max_error"]), tmp_path / "alone.sqlite")
@@ -139,7 +142,10 @@ def test_a_lone_trailing_training_image_is_skipped_not_fatal(tmp_path):
     # 121 normal images of class 1 with batch 8 leave one image in the last batch, which
     # BatchNorm layers cannot train on.
     spec = RunSpec(
-        detectors=["resnet_ae"], classes=["1"], hparams={"epochs": 1, "batch_size": 8}, max_test=50
+        detectors=["resnet_ae"],
+        classes=["1"],
+        hparams={"epochs": 1, "batch_size": 8},
+        settings=Settings(max_test=50),
     )
     results, frame = _run(spec, tmp_path / "s.sqlite")
     assert results[0].n_train % 8 == 1

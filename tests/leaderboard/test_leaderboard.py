@@ -108,7 +108,7 @@ def test_suite_is_recorded_with_results_but_not_in_the_config_hash(tmp_path):
     spec.device = "cpu"
     [job] = plan_jobs(spec)
     assert job.suite == str(suite)
-    assert job.config_hash == replace(job, suite=None).config_hash
+    assert job.row_keys() == replace(job, suite=None).row_keys()
     store = tmp_path / "s.sqlite"
     run_into(store, spec)
     assert list(read_results(store)["suite"]) == [str(suite)]

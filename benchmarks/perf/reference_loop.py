@@ -34,10 +34,10 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from bench.detector import Detector, RunContext
 from bench.images import ImageBatches, InputSpec
-from bench.perf import data
-from bench.perf.harness_loop import training_hparams
-from bench.perf.measure import Measurement, timed_fit
 from bench.torch_detector import TorchDetector
+from benchmarks.perf import data
+from benchmarks.perf.harness_loop import training_hparams
+from benchmarks.perf.measure import Measurement, timed_fit
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 

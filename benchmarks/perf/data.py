@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.jobs import load_splits
+from bench.loading import load_splits
 
 HW8_SHAPE = (3, 64, 64)  # the course's face images
 _BLOB = 8  # side of the random grid that is upsampled into smooth, learnable images

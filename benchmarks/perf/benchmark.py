@@ -12,10 +12,10 @@ from typing import Any
 import torch
 
 from bench.detector import Detector
-from bench.perf import data, floor, harness_loop, reference_loop
-from bench.perf.measure import Measurement
 from bench.plugins import registry
 from bench.torch_detector import TorchDetector
+from benchmarks.perf import data, floor, harness_loop, reference_loop
+from benchmarks.perf.measure import Measurement
 
 log = logging.getLogger("bench.perf")
 LOOPS = ("reference", "harness_fp32", "harness_fast")

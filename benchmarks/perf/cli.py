@@ -14,10 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench.commands.errors import friendly_errors
 from bench.commands.options import parse_pairs, split_values
 from bench.environment import resolve_device
+from bench.errors import PlanError
 from bench.paths import resolve_data_dir
-from bench.perf import auroc, benchmark, report
 from bench.plugins import registry
-from bench.runner import PlanError, check_hparam_keys
+from bench.runner import check_hparam_keys
+from benchmarks.perf import auroc, benchmark, report
 
 DEFAULT_IMAGES = {"cuda": 100_000, "cpu": 2048}  # the course's 100k faces; far fewer on CPU
 

@@ -1,8 +1,9 @@
 """Does the harness's speed cost accuracy? Train one detector on one MNIST one-class task with
 the course's loop and with the harness, same seeds and epochs, and compare test AUROC.
 
-Both go through :func:`bench.jobs.fit_and_score` -- same task, scorer and metrics; only ``fit``
-differs -- so any AUROC gap comes from training alone.
+Both go through the harness's own :func:`bench.training.train` and :func:`bench.scoring.score`
+-- same task, scorer and metrics; only ``fit`` differs -- so any AUROC gap comes from training
+alone.
 """
 
 from __future__ import annotations
@@ -14,23 +15,27 @@ import numpy as np
 import torch
 
 from bench.dataset import DataError
-from bench.jobs import Job, fit_and_score, load_splits
-from bench.perf import reference_loop
-from bench.perf.harness_loop import training_hparams
+from bench.experiment import Experiment
+from bench.loading import load_splits
+from bench.metrics import evaluate
 from bench.plugins import registry
 from bench.registry import UnknownNameError
-from bench.results import JobResult
-from bench.tasks import build_task
+from bench.scoring import score
+from bench.tasks import Task, build_task
+from bench.training import train
+from benchmarks.perf import reference_loop
+from benchmarks.perf.harness_loop import training_hparams
 
 DATASET = "mnist"
 
 
-def _auroc(job: Job, task: Any, cls: type, scorer: Any, device: torch.device) -> float:
-    result = JobResult(
-        job.detector, job.scorer, job.dataset, job.task, job.seed, job.config_hash, job.config()
-    )
-    fit_and_score(job, task, cls, scorer, device, None, result)
-    return result.metrics["auroc"]
+def _auroc(
+    experiment: Experiment, task: Task, seed: int, cls: type, scorer: Any, device: torch.device
+) -> float:
+    detector = train(cls, experiment, task, seed, device).detector
+    scores = score(detector, [scorer], task, seed, True, device).scores[scorer.name]
+    auroc = registry().get("metrics", "auroc")
+    return evaluate([auroc], task.test_labels, scores)["auroc"]
 
 
 def check(
@@ -56,21 +61,12 @@ def check(
     runs = []
     for seed in seeds:
         task = build_task(splits, DATASET, one_class, task_name, 0.0, seed)
-        job = Job(
-            detector=detector,
-            scorer=scorer.name,
-            dataset=DATASET,
-            task=task_name,
-            seed=seed,
-            hparams=hparams,
-            data_dir=str(data_dir),
-            device=str(device),
-        )
+        experiment = Experiment(detector, DATASET, task_name, hparams)
         runs.append(
             {
                 "seed": seed,
-                "reference": _auroc(job, task, course, scorer, device),
-                "harness": _auroc(job, task, cls, scorer, device),
+                "reference": _auroc(experiment, task, seed, course, scorer, device),
+                "harness": _auroc(experiment, task, seed, cls, scorer, device),
             }
         )
     summary = {

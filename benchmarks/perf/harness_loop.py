@@ -10,8 +10,8 @@ from typing import Any
 import torch
 
 from bench.detector import Detector, RunContext
-from bench.perf.measure import Measurement, timed_fit
 from bench.seeding import seed_everything
+from benchmarks.perf.measure import Measurement, timed_fit
 
 
 def training_hparams(
