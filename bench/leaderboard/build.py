@@ -13,8 +13,10 @@ import numpy as np
 from bench.leaderboard import plots
 from bench.leaderboard.export import cells_csv, leaderboard_json
 from bench.leaderboard.reference import ReferenceRow, load_reference
-from bench.leaderboard.render import dataset_markdown, index_markdown, row_label
+from bench.leaderboard.render import dataset_markdown, index_markdown, metric_label, row_label
 from bench.leaderboard.tables import Leaderboard, build_all, plot_seed, row_keys
+from bench.metrics import PRIMARY
+from bench.plugins import registry
 from bench.results import OK
 from bench.store import ResultStore, read_results
 
@@ -52,15 +54,18 @@ def draw_plots(lb: Leaderboard, store: ResultStore, out_dir: Path) -> plots.Plot
             examples.setdefault(label, {})[row.task] = {
                 k.removeprefix("example_"): v for k, v in arrays.items() if k.startswith("example_")
             }
-    with_scores = lb.summary[lb.summary["mean_auroc"].notna()]
+    mean = f"mean_{lb.rank_by}"
+    with_scores = lb.summary[lb.summary[mean].notna()]
     plotted = [row_label(d, s) for d, s in row_keys(with_scores)]
-    result = plots.PlotSet(seed=seed, bars=f"{rel}/auroc.png", roc=f"{rel}/roc.png")
-    plots.auroc_bars(
+    result = plots.PlotSet(seed=seed, bars=f"{rel}/{lb.rank_by}.png", roc=f"{rel}/roc.png")
+    plots.metric_bars(
         plotted,
-        with_scores["mean_auroc"].tolist(),
+        with_scores[mean].tolist(),
         with_scores["seed_std"].tolist(),
-        f"{lb.dataset}: mean AUROC",
+        f"{lb.dataset}: mean {metric_label(lb.rank_by)}",
         out_dir / result.bars,
+        xlabel=f"mean {metric_label(lb.rank_by)} over tasks",
+        chance=0.5 if lb.rank_by == PRIMARY else None,  # a random ranking's AUROC
     )
     plots.roc_grid(
         plotted, lb.tasks, scored, f"{lb.dataset}: ROC (seed {seed})", out_dir / result.roc
@@ -86,7 +91,9 @@ def build_leaderboards(
     store_path: Path, out_dir: Path, reference_path: Path | None, with_plots: bool = True
 ) -> list[Path]:
     """Regenerate ``out_dir`` from the store; returns the files written (plots excluded)."""
-    boards = build_all(read_results(store_path))
+    reg = registry()
+    directions = {n: reg.get("metrics", n).higher_is_better for n in reg.names("metrics")}
+    boards = build_all(read_results(store_path), directions)
     reference: list[ReferenceRow] = load_reference(reference_path)
     written: list[Path] = []
     with ResultStore(store_path) as store:

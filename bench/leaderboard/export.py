@@ -12,17 +12,22 @@ import pandas as pd
 
 from bench.leaderboard.tables import Leaderboard, cells_of, is_number
 
-JSON_SCHEMA = 1
-CSV_COLUMNS = [
-    "detector", "scorer", "task", "status", "n_seeds", "n_ok", "auroc_mean", "auroc_std", "rank",
-    "auprc_mean", "fpr95_mean", "fit_seconds", "train_images_per_s", "score_images_per_s",
-    "parameters", "errors",
-]  # fmt: skip
-_CELL_NUMBERS = [
-    "auroc_mean", "auroc_std", "rank", "auprc_mean", "fpr95_mean", "fit_seconds",
-    "train_images_per_s", "score_images_per_s",
-]  # fmt: skip
-_ROW_NUMBERS = ["mean_auroc", "seed_std", "avg_rank", "auprc", "fit_seconds", "train_images_per_s"]
+JSON_SCHEMA = 2  # 2: a mean_<metric> per row and <metric>_mean/_std per cell for every metric
+_CELL_TIMES = ["rank", "fit_seconds", "train_images_per_s", "score_images_per_s"]
+_ROW_TIMES = ["seed_std", "avg_rank", "fit_seconds", "train_images_per_s"]
+
+
+def _cell_numbers(lb: Leaderboard) -> list[str]:
+    return [f"{m.name}_{s}" for m in lb.metrics for s in ("mean", "std")] + _CELL_TIMES
+
+
+def _row_numbers(lb: Leaderboard) -> list[str]:
+    return [f"mean_{m.name}" for m in lb.metrics] + _ROW_TIMES
+
+
+def csv_columns(lb: Leaderboard) -> list[str]:
+    return ["detector", "scorer", "task", "status", "n_seeds", "n_ok", *_cell_numbers(lb),
+            "parameters", "errors"]  # fmt: skip
 
 
 def _num(value: Any) -> float | None:
@@ -45,7 +50,7 @@ def leaderboard_dict(lb: Leaderboard) -> dict[str, Any]:
                 "n_ok": int(cell["n_ok"]),
                 "parameters": _int(cell["parameters"]),
                 "errors": cell["errors"],
-                **{name: _num(cell[name]) for name in _CELL_NUMBERS},
+                **{name: _num(cell[name]) for name in _cell_numbers(lb)},
             }
             for cell in mine.to_dict("records")
         }
@@ -59,13 +64,15 @@ def leaderboard_dict(lb: Leaderboard) -> dict[str, Any]:
                 "parameters": _int(row["parameters"]),
                 "settings": [json.loads(s) for s in row["settings"]],
                 "tasks": tasks,
-                **{name: _num(row[name]) for name in _ROW_NUMBERS},
+                **{name: _num(row[name]) for name in _row_numbers(lb)},
             }
         )
     return {
         "schema": JSON_SCHEMA,
         "dataset": lb.dataset,
         "tasks": lb.tasks,
+        "metrics": [{"name": m.name, "higher_is_better": m.higher_is_better} for m in lb.metrics],
+        "rank_by": lb.rank_by,
         "provenance": lb.provenance,
         "rows": rows,
     }
@@ -76,14 +83,14 @@ def leaderboard_json(lb: Leaderboard) -> str:
 
 
 def cells_csv(lb: Leaderboard) -> str:
-    """One line per detector x scorer x task; a row's mean AUROC and average rank are the means of
-    its ``auroc_mean`` and ``rank`` columns."""
+    """One line per detector x scorer x task; a row's mean of each metric and average rank are
+    the means of its ``<metric>_mean`` and ``rank`` columns."""
     frame = lb.cells.copy()
     frame["errors"] = [
         "; ".join(f"seed {e['seed']} {e['status']}: {e['error']}" for e in errors)
         for errors in frame["errors"]
     ]
     frame["parameters"] = frame["parameters"].round().astype("Int64")
-    return pd.DataFrame(frame[CSV_COLUMNS]).to_csv(
+    return pd.DataFrame(frame[csv_columns(lb)]).to_csv(
         index=False, float_format="%.6g", lineterminator="\n"
     )

@@ -48,10 +48,17 @@ def _grid(n: int, width: float, height: float, extra_height: float = 0.0) -> tup
     return fig, axes[:n]
 
 
-def auroc_bars(
-    labels: Sequence[str], means: Sequence[float], errors: Sequence[float], title: str, path: Path
+def metric_bars(
+    labels: Sequence[str],
+    means: Sequence[float],
+    errors: Sequence[float],
+    title: str,
+    path: Path,
+    xlabel: str = "mean AUROC over tasks",
+    chance: float | None = 0.5,
 ) -> None:
-    """Mean AUROC per row, best on top; error bars: std over seeds of the seed's mean AUROC."""
+    """The ranking metric's mean per row, best on top; error bars: std over seeds of each seed's
+    mean; a dashed line at the ``chance`` level (AUROC 0.5), if given."""
     fig = Figure(figsize=(7, 0.35 * len(labels) + 1.2), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(labels))[::-1]
@@ -62,8 +69,9 @@ def auroc_bars(
         ax.text(m + e + 0.01, yi, f"{m:.3f}", va="center", fontsize=8)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 1.1)
-    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("mean AUROC over tasks")
+    if chance is not None:
+        ax.axvline(chance, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     _save(fig, path)
 

@@ -71,18 +71,23 @@ class _Footnotes:
         return out
 
 
-def _auroc_cell(cell: Mapping[str, Any], label: str, notes: _Footnotes) -> str:
+def metric_label(name: str) -> str:
+    """How a metric is named in a table header: ``auroc`` -> ``AUROC``."""
+    return name.upper()
+
+
+def _metric_cell(cell: Mapping[str, Any], metric: str, label: str, notes: _Footnotes) -> str:
     status = cell["status"]
     if status == MISSING:
         return "not run"
     refs = notes.refs(label, cell["task"], cell["errors"])
     if status not in (OK, PARTIAL):
         return f"{status}{refs}"
-    if not is_number(cell["auroc_mean"]):
-        return f"no test labels {refs}".strip()  # scored, but nothing to compute an AUROC on
-    text = f"{cell['auroc_mean']:.3f}"
+    if not is_number(cell[f"{metric}_mean"]):
+        return f"no test labels {refs}".strip()  # scored, but nothing to compute a metric on
+    text = f"{cell[f'{metric}_mean']:.3f}"
     if cell["n_ok"] > 1:
-        text += f" ± {cell['auroc_std']:.3f}"
+        text += f" ± {cell[f'{metric}_std']:.3f}"
     return f"{text} {refs}".strip()
 
 
@@ -93,26 +98,30 @@ def _summary_value(value: Any, fmt: str, row: Mapping[str, Any]) -> str:
     return row["status"] if row["status"] != OK else "n/a"
 
 
-def _mean_auroc(row: Mapping[str, Any]) -> str:
-    text = _summary_value(row["mean_auroc"], ".3f", row)
+def _mean_ranked(row: Mapping[str, Any], metric: str) -> str:
+    text = _summary_value(row[f"mean_{metric}"], ".3f", row)
     scored, total = row["n_tasks_scored"], row["n_tasks"]
-    if is_number(row["mean_auroc"]) and scored < total:
+    if is_number(row[f"mean_{metric}"]) and scored < total:
         text += f" ({scored}/{total} tasks)"
     return text
 
 
 def results_table(lb: Leaderboard, notes: _Footnotes) -> pd.DataFrame:
+    ranked, *others = lb.metrics
     records = []
     for row in lb.summary.to_dict("records"):
         label = row_label(row["detector"], row["scorer"])
         mine = cells_of(lb, row["detector"], row["scorer"])
         record = {"detector": row["detector"], "scorer": row["scorer"]}
         for cell in mine.to_dict("records"):
-            record[cell["task"]] = _auroc_cell(cell, label, notes)
+            record[cell["task"]] = _metric_cell(cell, ranked.name, label, notes)
         record |= {
-            "mean AUROC": _mean_auroc(row),
+            f"mean {metric_label(ranked.name)}": _mean_ranked(row, ranked.name),
             "avg rank": f"{row['avg_rank']:.2f}" if row["n_tasks_scored"] else row["status"],
-            "AUPRC": _summary_value(row["auprc"], ".3f", row),
+            **{
+                metric_label(m.name): _summary_value(row[f"mean_{m.name}"], ".3f", row)
+                for m in others
+            },
             "fit s": _summary_value(row["fit_seconds"], ",.3f", row),
             "train img/s": _summary_value(row["train_images_per_s"], ",.0f", row),
             "params": _summary_value(row["parameters"], ",.0f", row),
@@ -132,7 +141,7 @@ def _provenance_table(lb: Leaderboard) -> str:
         ("git commit", ", ".join(f"`{c[:12]}`" for c in p["git_commits"]) or "unknown"),
         ("device", "; ".join(p["devices"])),
         ("run between", f"{p['first_started_at']} and {p['last_finished_at']}"),
-        ("seeds", ", ".join(str(s) for s in p["seeds"])),
+        ("seeds used", ", ".join(str(s) for s in p["seeds"])),
         ("data", "; ".join(caps or "full splits" for caps in p["data_caps"])),
     ]
     return pd.DataFrame(pairs, columns=["produced from", ""]).to_markdown(
@@ -170,10 +179,10 @@ def _plot_section(lb: Leaderboard, plots: PlotSet) -> list[str]:
     lines = [
         "## Plots",
         "",
-        "Mean AUROC over tasks; error bars are the standard deviation over seeds of each seed's "
-        "mean AUROC.",
+        f"Mean {metric_label(lb.rank_by)} over tasks; error bars are the standard deviation "
+        "over seeds of each seed's mean.",
         "",
-        f"![mean AUROC]({plots.bars})",
+        f"![mean {metric_label(lb.rank_by)}]({plots.bars})",
         "",
         f"ROC curves per normal class (seed {plots.seed}):",
         "",
@@ -210,6 +219,14 @@ def dataset_markdown(
 ) -> str:
     notes = _Footnotes()
     table = _table(results_table(lb, notes))
+    ranked, *others = lb.metrics
+    name = metric_label(ranked.name)
+    direction = "higher" if ranked.higher_is_better else "lower"
+    other_text = (
+        f"{', '.join(metric_label(m.name) for m in others)} are means over classes; "
+        if others
+        else ""
+    )
     lines = [
         f"# Leaderboard: {lb.dataset}",
         "",
@@ -219,12 +236,13 @@ def dataset_markdown(
         "",
         _provenance_table(lb),
         "",
-        "## AUROC per normal class",
+        f"## {name} per normal class",
         "",
-        "Mean ± sample standard deviation over seeds. Rows are ranked per class by mean AUROC "
-        "(1 = best); *avg rank* is the mean over classes, with classes that failed ranked last. "
-        "AUPRC is the mean over classes; *fit s* and *train img/s* (training images × epochs / "
-        "fit seconds) are means over jobs; *params* is the median learned parameter count.",
+        f"Mean ± sample standard deviation over seeds. Rows are ranked per class by mean {name} "
+        f"(1 = best, {direction} is better); *avg rank* is the mean over classes, with classes "
+        f"that failed ranked last. {other_text}*fit s* and *train img/s* (training images × "
+        "epochs / fit seconds) are means over jobs; *params* is the median learned parameter "
+        "count.",
         "",
         table,
         "",
@@ -248,7 +266,7 @@ def _summary_cell(lb: Leaderboard, detector: str, scorer: str) -> str:
     match = lb.summary[(lb.summary["detector"] == detector) & (lb.summary["scorer"] == scorer)]
     if match.empty:
         return "not run"
-    return _mean_auroc(match.iloc[0].to_dict())
+    return _mean_ranked(match.iloc[0].to_dict(), lb.rank_by)
 
 
 def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[ReferenceRow]) -> str:
@@ -266,7 +284,7 @@ def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[Refere
             "dataset": f"[{name}]({name}.md)",
             "rows": str(len(lb.summary)),
             "classes": str(len(lb.tasks)),
-            "seeds": ", ".join(str(s) for s in lb.provenance["seeds"]),
+            "seeds used": ", ".join(str(s) for s in lb.provenance["seeds"]),
             "results": str(lb.provenance["n_results"]),
             "suite": ", ".join(f"`{s}`" for s in lb.provenance["suites"]) or "none recorded",
         }
@@ -284,9 +302,10 @@ def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[Refere
     lines += [
         _table(index),
         "",
-        "## Mean AUROC per dataset",
+        "## Mean of each board's ranking metric per dataset",
         "",
-        "Mean over each dataset's normal classes (see the dataset's page for seeds and failures).",
+        "Mean over each dataset's normal classes of the metric its board ranks by (see the "
+        "dataset's page for seeds, failures and the other metrics).",
         "",
         _table(summary),
         "",

@@ -6,11 +6,13 @@ Rules, in one place:
 
 * a later row (higher store id) for the same detector, scorer, task and seed replaces an earlier
   one, so rerunning with other hyperparameters updates the leaderboard instead of mixing in;
-* a cell's AUROC is the mean and sample standard deviation (ddof=1) over its ok seeds;
+* every metric the rows carry (built-in or a plugin's) gets a column; a cell's value of each is
+  the mean and sample standard deviation (ddof=1) over its ok seeds;
 * a cell is ``ok`` (every seed ok), ``partial`` (some failed), ``failed``/``diverged`` (none ok)
   or ``missing`` (never run);
-* per task, rows are ranked by mean AUROC (1 = best, ties averaged, cells without an AUROC
-  last); a row's average rank is the mean over tasks.
+* per task, rows are ranked by the mean of one metric (``rank_by``, AUROC unless told otherwise;
+  1 = best in that metric's direction, ties averaged, cells without a value last); a row's
+  average rank is the mean over tasks.
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.metrics import PRIMARY
 from bench.results import DIVERGED, FAILED, OK
 
 PARTIAL, MISSING = "partial", "missing"
 KEY = ["detector", "scorer"]
 CELL = ["detector", "scorer", "task"]
 _SEED_KEY = ["dataset", "detector", "scorer", "task", "seed"]
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    name: str
+    higher_is_better: bool = True
 
 
 @dataclass
@@ -38,6 +47,8 @@ class Leaderboard:
     cells: pd.DataFrame  # one row per detector x scorer x task, sorted like the summary
     summary: pd.DataFrame  # one row per detector x scorer, in leaderboard order
     provenance: dict[str, Any]
+    metrics: list[MetricColumn]  # the rank_by metric first
+    rank_by: str = PRIMARY
 
 
 def task_order(tasks: list[str]) -> list[str]:
@@ -49,19 +60,43 @@ def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("id").drop_duplicates(_SEED_KEY, keep="last").reset_index(drop=True)
 
 
-def build_all(frame: pd.DataFrame) -> dict[str, Leaderboard]:
-    """One leaderboard per dataset in a store's rows (from :func:`bench.store.read_results`)."""
+def build_all(
+    frame: pd.DataFrame, directions: dict[str, bool] | None = None, rank_by: str = PRIMARY
+) -> dict[str, Leaderboard]:
+    """One leaderboard per dataset in a store's rows (from :func:`bench.store.read_results`).
+    ``directions`` maps metric names to ``higher_is_better`` (the registered metrics, in
+    registration order); a stored metric not in it is taken as higher-is-better."""
     rows = latest_rows(frame)
     return {
-        str(dataset): build(str(dataset), group.reset_index(drop=True))
+        str(dataset): build(str(dataset), group.reset_index(drop=True), directions or {}, rank_by)
         for dataset, group in rows.groupby("dataset", sort=True)
     }
 
 
-def build(dataset: str, rows: pd.DataFrame) -> Leaderboard:
+def metric_columns(
+    rows: pd.DataFrame, directions: dict[str, bool], rank_by: str
+) -> list[MetricColumn]:
+    """The metrics present in ``rows``: ``rank_by`` first, then registration order, then the
+    rest by name."""
+    present = {name for values in rows["metrics"] for name in values}
+    order = [rank_by, *directions, *sorted(present)]
+    names = list(dict.fromkeys(n for n in order if n in present or n == rank_by))
+    return [MetricColumn(n, directions.get(n, True)) for n in names]
+
+
+def metric_values(rows: pd.DataFrame, metrics: list[MetricColumn]) -> pd.DataFrame:
+    """One column per metric (NaN where a row lacks it), aligned with ``rows``."""
+    values = pd.DataFrame(list(rows["metrics"]), index=rows.index, dtype=float)
+    return values.reindex(columns=[m.name for m in metrics])
+
+
+def build(
+    dataset: str, rows: pd.DataFrame, directions: dict[str, bool], rank_by: str = PRIMARY
+) -> Leaderboard:
     tasks = task_order(rows["task"].tolist())
-    cells = _cells(rows, tasks)
-    summary = _summary(rows, cells, len(tasks))
+    metrics = metric_columns(rows, directions, rank_by)
+    cells = _cells(rows, tasks, metrics)
+    summary = _summary(rows, cells, len(tasks), metrics)
     order = {key: i for i, key in enumerate(row_keys(summary))}
     task_index = {t: i for i, t in enumerate(tasks)}
     cells = (
@@ -73,7 +108,7 @@ def build(dataset: str, rows: pd.DataFrame) -> Leaderboard:
         .drop(columns=["_row", "_task"])
         .reset_index(drop=True)
     )
-    return Leaderboard(dataset, tasks, rows, cells, summary, _provenance(rows))
+    return Leaderboard(dataset, tasks, rows, cells, summary, _provenance(rows), metrics, rank_by)
 
 
 def row_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
@@ -94,19 +129,19 @@ def _cell_status(statuses: pd.Series) -> str:
     return DIVERGED if (statuses == DIVERGED).all() else FAILED
 
 
-def _cells(rows: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
+def _cells(rows: pd.DataFrame, tasks: list[str], metrics: list[MetricColumn]) -> pd.DataFrame:
+    values = metric_values(rows, metrics)
     records = {}
     for (detector, scorer, task), group in rows.groupby(CELL, sort=True):
         ok = group[group["status"] == OK]
         bad = group[group["status"] != OK].sort_values("seed")
+        measured = values.loc[ok.index]
         records[(detector, scorer, task)] = {
             "status": _cell_status(group["status"]),
             "n_seeds": len(group),
             "n_ok": len(ok),
-            "auroc_mean": ok["auroc"].mean(),
-            "auroc_std": ok["auroc"].std(ddof=1),
-            "auprc_mean": ok["auprc"].mean(),
-            "fpr95_mean": ok["fpr95"].mean(),
+            **{f"{m.name}_mean": measured[m.name].mean() for m in metrics},
+            **{f"{m.name}_std": measured[m.name].std(ddof=1) for m in metrics},
             "fit_seconds": ok["fit_seconds"].mean(),
             "train_images_per_s": ok["train_images_per_s"].mean(),
             "score_images_per_s": ok["score_images_per_s"].mean(),
@@ -126,8 +161,12 @@ def _cells(rows: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
                 | records.get((detector, scorer, task), empty)
             )
     cells = pd.DataFrame(grid)
-    cells["rank"] = cells.groupby("task")["auroc_mean"].rank(
-        ascending=False, method="average", na_option="bottom"
+    for m in metrics:  # a grid of missing cells still has every metric column
+        for stat in ("mean", "std"):
+            cells[f"{m.name}_{stat}"] = cells.get(f"{m.name}_{stat}", float("nan"))
+    ranked = metrics[0]
+    cells["rank"] = cells.groupby("task")[f"{ranked.name}_mean"].rank(
+        ascending=not ranked.higher_is_better, method="average", na_option="bottom"
     )
     return cells
 
@@ -138,23 +177,26 @@ def _settings(config: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in drop}, sort_keys=True)
 
 
-def _summary(rows: pd.DataFrame, cells: pd.DataFrame, n_tasks: int) -> pd.DataFrame:
+def _summary(
+    rows: pd.DataFrame, cells: pd.DataFrame, n_tasks: int, metrics: list[MetricColumn]
+) -> pd.DataFrame:
     ok_rows = rows[rows["status"] == OK]
+    ranked = metrics[0].name
+    values = metric_values(ok_rows, metrics)
     records = []
     for (detector, scorer), group in cells.groupby(KEY, sort=True):
         mine = ok_rows[(ok_rows["detector"] == detector) & (ok_rows["scorer"] == scorer)]
-        per_seed = mine.groupby("seed")["auroc"].mean()
+        per_seed = values.loc[mine.index, ranked].groupby(mine["seed"]).mean()
         configs = rows.loc[(rows["detector"] == detector) & (rows["scorer"] == scorer), "config"]
         records.append(
             {
                 "detector": detector,
                 "scorer": scorer,
-                "mean_auroc": group["auroc_mean"].mean(),
-                "seed_std": per_seed.std(ddof=1),  # spread of the seeds' mean AUROC
-                "n_tasks_scored": int(group["auroc_mean"].notna().sum()),
+                **{f"mean_{m.name}": group[f"{m.name}_mean"].mean() for m in metrics},
+                "seed_std": per_seed.std(ddof=1),  # spread of the seeds' mean of rank_by
+                "n_tasks_scored": int(group[f"{ranked}_mean"].notna().sum()),
                 "n_tasks": n_tasks,
                 "avg_rank": group["rank"].mean(),
-                "auprc": group["auprc_mean"].mean(),
                 "fit_seconds": mine["fit_seconds"].mean(),
                 "train_images_per_s": mine["train_images_per_s"].mean(),
                 "parameters": mine["parameters"].median(),
@@ -163,13 +205,13 @@ def _summary(rows: pd.DataFrame, cells: pd.DataFrame, n_tasks: int) -> pd.DataFr
             }
         )
     summary = pd.DataFrame(records)
-    summary["_no_auroc"] = summary["mean_auroc"].isna()
+    summary["_unscored"] = summary[f"mean_{ranked}"].isna()
     return (
         summary.sort_values(
-            ["avg_rank", "_no_auroc", "mean_auroc", "detector", "scorer"],
-            ascending=[True, True, False, True, True],
+            ["avg_rank", "_unscored", f"mean_{ranked}", "detector", "scorer"],
+            ascending=[True, True, not metrics[0].higher_is_better, True, True],
         )
-        .drop(columns="_no_auroc")
+        .drop(columns="_unscored")
         .reset_index(drop=True)
     )
 

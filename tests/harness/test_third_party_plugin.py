@@ -14,11 +14,13 @@ import pytest
 BENCH = [sys.executable, "-m", "bench"]
 
 PLUGIN_MODULE = '''
-"""A user's detector: mean brightness distance from the training mean."""
+"""A user's detector (mean brightness distance from the training mean) and metric."""
+import numpy as np
 import torch
 from bench import hookimpl
 from bench.detector import Detector
 from bench.images import InputSpec
+from bench.metrics import Metric
 
 
 class Brightness(Detector):
@@ -36,9 +38,19 @@ class Brightness(Detector):
         return {"score": (x.mean(dim=(1, 2, 3)) - self.mean).abs() ** self.hparams["power"]}
 
 
+def median_gap(labels, scores):
+    """How far the anomalies' median score lies above the normal images' median."""
+    return float(np.median(scores[labels == 1]) - np.median(scores[labels == 0]))
+
+
 @hookimpl
 def bench_register_detectors(register):
     register(Brightness)
+
+
+@hookimpl
+def bench_register_metrics(register):
+    register(Metric("median_gap", median_gap))
 '''
 
 
@@ -120,3 +132,22 @@ def test_bench_plugins_naming_a_missing_plugin_is_an_error(site, tmp_path):
     out = _bench(["plugins"], site, tmp_path, BENCH_PLUGINS="scorers,nonexistent")
     assert out.returncode != 0
     assert "'nonexistent'" in out.stderr
+
+
+def test_a_plugin_metric_is_stored_and_becomes_a_leaderboard_column(site, tmp_path):
+    run = ["run", "-d", "brightness,pca", "--classes", "0,1", "--store", "s.sqlite"]
+    assert _bench(run, site, tmp_path).returncode == 0
+    out = _bench(
+        ["leaderboard", "--store", "s.sqlite", "--out", "lb", "--no-plots"], site, tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    header = next(
+        line
+        for line in (tmp_path / "lb" / "digits.md").read_text().splitlines()
+        if line.startswith("| detector")
+    )
+    assert "MEDIAN_GAP" in header and "mean AUROC" in header
+    board = json.loads((tmp_path / "lb" / "digits.json").read_text())
+    assert {"name": "median_gap", "higher_is_better": True} in board["metrics"]
+    assert all(row["mean_median_gap"] is not None for row in board["rows"])
+    assert all(task["median_gap_mean"] is not None for task in board["rows"][0]["tasks"].values())
