@@ -27,6 +27,9 @@ hyperparameters declared, outputs as declared and on the CPU, finite scores), so
 breaking one of those fails any check with the message of the rule it broke, never with a bare
 ``KeyError``. Test labels never reach a detector (``outputs`` sees images only), so a check on
 them could not fail; what can leak is training labels, which :func:`check_labels_hidden` covers.
+
+One module, over the usual size, because it is the one page a plugin author reads: half of it
+is the checks' signatures and their failure messages.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ SEED, OTHER_SEED = 0, 1
 # settings was 1.6e-7 (fcn_ae's reconstruction, values up to 0.5); atol leaves 60x for other CPUs.
 RTOL, ATOL = 1e-4, 1e-5
 
-Hparams = Mapping[str, Any] | Callable[[type[Detector]], Mapping[str, Any]] | None
+KitHparams = Mapping[str, Any] | Callable[[type[Detector]], Mapping[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,9 @@ def _fit(detector: Detector, data: KitData, seed: int, labelled: bool = False) -
         return detector.fit(train)
 
 
-def _fitted(cls: type[Detector], hparams: Mapping[str, Any] | None, data: KitData, seed: int):
+def _fitted(
+    cls: type[Detector], hparams: Mapping[str, Any] | None, data: KitData, seed: int
+) -> Detector:
     detector = _new(cls, hparams, seed)
     _fit(detector, data, seed)
     return detector
@@ -159,12 +164,12 @@ def _outputs(detector: Detector, x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def _score_pass(
     detector: Detector, scorer: Scorer, images: torch.Tensor, seed: int, batch_size: int
-) -> dict[str, torch.Tensor]:
-    """Per-image outputs and ``"scores"`` (the scorer's) for ``images``, scored as the harness
-    does: reseeded, in batches of ``batch_size``."""
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Scores and per-image outputs for ``images``, scored as the harness does: reseeded, in
+    batches of ``batch_size``."""
     seed_everything(seed)
     test = ImageBatches(images, detector.input_spec, CPU, seed=seed)
-    parts: list[dict[str, torch.Tensor]] = []
+    parts: list[tuple[torch.Tensor, dict[str, torch.Tensor]]] = []
     for x in test.batches(batch_size):
         out = _outputs(detector, x)
         scores = scorer(out, x)
@@ -176,16 +181,15 @@ def _score_pass(
             f"check_scores_finite: scorer {scorer.name!r} gave {len(scores)} scores for a batch "
             f"of {len(x)} images, not one per image"
         )
-        per_image = {k: v.expand(len(x), *v.shape[1:]) for k, v in out.items()}
-        parts.append({**per_image, "scores": scores})
-    result = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    bad = int((~torch.isfinite(result["scores"])).sum())
+        parts.append((scores, {k: v.expand(len(x), *v.shape[1:]) for k, v in out.items()}))
+    scores = torch.cat([s for s, _ in parts])
+    bad = int((~torch.isfinite(scores)).sum())
     assert bad == 0, f"check_scores_finite: {bad} of {len(images)} scores are not finite"
-    return result
+    return scores, {k: torch.cat([out[k] for _, out in parts]) for k in parts[0][1]}
 
 
 def _scores(detector: Detector, scorer: Scorer, data: KitData, seed: int) -> np.ndarray:
-    return _score_pass(detector, scorer, data.test, seed, len(data.test))["scores"].numpy()
+    return _score_pass(detector, scorer, data.test, seed, len(data.test))[0].numpy()
 
 
 def _scorer(cls: type[Detector], scorer: Scorer | str | None) -> Scorer:
@@ -360,16 +364,19 @@ def check_batch_independent(
     batch, or in a batch in reverse order, within float rounding."""
     data, chosen = data or synthetic_data(), _scorer(detector_cls, scorer)
     detector = _fitted(detector_cls, hparams, data, SEED)
+
+    def per_image(images: torch.Tensor, batch_size: int) -> dict[str, torch.Tensor]:
+        scores, outputs = _score_pass(detector, chosen, images, SEED, batch_size)
+        return {**{f"output {k!r}": v for k, v in outputs.items()}, "the score": scores}
+
     n = len(data.test)
-    batched = _score_pass(detector, chosen, data.test, SEED, n)
-    alone = _score_pass(detector, chosen, data.test, SEED, 1)
-    flipped = _score_pass(detector, chosen, data.test.flip(0), SEED, n)
-    reordered = {k: v.flip(0) for k, v in flipped.items()}
-    for how, other in (("in reverse order", reordered), ("alone", alone)):
-        for key, value in batched.items():
-            gap = (value - other[key]).abs().max().item()
-            assert torch.allclose(value, other[key], rtol=RTOL, atol=ATOL), (
-                f"check_batch_independent: {key!r} of images scored {how} differs from the same "
+    batched = per_image(data.test, n)
+    reordered = {k: v.flip(0) for k, v in per_image(data.test.flip(0), n).items()}
+    for how, other in (("in reverse order", reordered), ("alone", per_image(data.test, 1))):
+        for what, value in batched.items():
+            gap = (value - other[what]).abs().max().item()
+            assert torch.allclose(value, other[what], rtol=RTOL, atol=ATOL), (
+                f"check_batch_independent: {what} of images scored {how} differs from the same "
                 f"images in one batch by up to {gap:.3g}; use no statistics across the batch "
                 "(e.g. keep BatchNorm in eval mode)"
             )
@@ -448,7 +455,7 @@ def detector_checks(
     *,
     scorer: Scorer | str | None = None,
     data: KitData | None = None,
-    hparams: Hparams = None,
+    hparams: KitHparams = None,
 ) -> Iterator[tuple[str, Callable[[type[Detector]], None]]]:
     """``(name, check)`` for every check, bound to these arguments; call ``check(detector_cls)``.
     ``hparams`` may be a function of the class, to give each detector its own."""
@@ -459,7 +466,7 @@ def detector_checks(
 
 def check_detector(
     detector_cls: type[Detector],
-    hparams: Hparams = None,
+    hparams: KitHparams = None,
     scorer: Scorer | str | None = None,
     data: KitData | None = None,
 ) -> None:
@@ -475,7 +482,7 @@ def parametrize_with_checks(
     *,
     scorer: Scorer | str | None = None,
     data: KitData | None = None,
-    hparams: Hparams = None,
+    hparams: KitHparams = None,
 ) -> Any:
     """A ``pytest.mark.parametrize`` of ``(detector_cls, check)`` over every class and check,
     with ids ``<detector name>-<check name>``; the test body is ``check(detector_cls)``."""
