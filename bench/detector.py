@@ -22,6 +22,28 @@ class DivergedError(RuntimeError):
     """Training produced a non-finite loss or scores; the job is recorded as diverged."""
 
 
+class UndeclaredHyperparameterError(KeyError):
+    """A detector read a hyperparameter its ``defaults`` do not declare: a bug in the plugin."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0])
+
+
+class Hyperparameters(dict[str, Any]):
+    """A detector's hyperparameters. Reading an undeclared key names the detector and the keys
+    it has, instead of a bare ``KeyError: 'lr'`` from deep inside its training loop."""
+
+    def __init__(self, owner: str, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.owner = owner
+
+    def __missing__(self, key: str) -> Any:
+        raise UndeclaredHyperparameterError(
+            f"{self.owner} reads hyperparameter {key!r}, which its defaults do not declare; "
+            f"declared: {sorted(self)}"
+        )
+
+
 EpochCallback = Callable[[int, int, float], None]
 
 
@@ -64,9 +86,15 @@ class Detector:
     ``input_spec``
         the channels, size and value range the detector wants.
     ``defaults``
-        hyperparameters and their defaults; the CLI and suite files override them by key.
+        hyperparameters and their defaults; the CLI and suite files override them by key. A
+        subclass's ``defaults`` are merged over its parents', so it declares only what it adds
+        or changes (a :class:`~bench.torch_detector.TorchDetector` keeps epochs, batch_size, lr).
     ``uses_labelled_anomalies``
         True to receive labelled anomalies from the training split when the task offers them.
+    ``stochastic``
+        True when results depend on the seed (random weights, shuffled batches, random trees);
+        the conformance kit then checks that the detector really uses the seed it is given.
+        ``TorchDetector`` sets it.
     """
 
     name: ClassVar[str]
@@ -75,6 +103,16 @@ class Detector:
     input_spec: ClassVar[InputSpec] = InputSpec()
     defaults: ClassVar[dict[str, Any]] = {}
     uses_labelled_anomalies: ClassVar[bool] = False
+    stochastic: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "defaults" in cls.__dict__:
+            # Each parent's defaults are already merged with its own parents' at its creation.
+            inherited: dict[str, Any] = {}
+            for base in reversed(cls.__bases__):
+                inherited.update(getattr(base, "defaults", {}))
+            cls.defaults = {**inherited, **cls.__dict__["defaults"]}
 
     def __init__(self, ctx: RunContext) -> None:
         unknown = set(ctx.hparams) - set(self.defaults)
@@ -84,7 +122,7 @@ class Detector:
                 f"known: {sorted(self.defaults)}"
             )
         self.ctx = ctx
-        self.hparams: dict[str, Any] = {**self.defaults, **ctx.hparams}
+        self.hparams = Hyperparameters(self.name, {**self.defaults, **ctx.hparams})
 
     def fit(self, train: ImageBatches) -> Detector:
         """Learn from the training images (normal, plus labelled anomalies if asked for)."""

@@ -24,7 +24,9 @@ FUSED_ADAM_DEVICES = ("cuda", "cpu")
 class TorchDetector(Detector):
     """Base class for detectors that train an ``nn.Module`` with Adam on minibatches."""
 
+    # Merged into every subclass's own defaults (see ``Detector.defaults``).
     defaults: ClassVar[dict[str, Any]] = {"epochs": 5, "batch_size": 128, "lr": 1e-3}
+    stochastic: ClassVar[bool] = True  # random initial weights and shuffled batches
 
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)
