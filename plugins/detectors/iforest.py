@@ -21,6 +21,7 @@ class IForestDetector(Detector):
     default_scorer = "native"
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"n_estimators": 100, "max_samples": "auto"}
+    stochastic = True  # the trees' random splits follow the harness's seed
 
     def fit(self, train: ImageBatches) -> IForestDetector:
         self.forest = IsolationForest(
