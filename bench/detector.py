@@ -7,7 +7,6 @@ keeps them and turns outputs into scores and metrics itself.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,7 +58,6 @@ class RunContext:
     seed: int = 0
     hparams: Mapping[str, Any] = field(default_factory=dict)
     on_epoch: EpochCallback = _ignore_epoch
-    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("bench.detector"))
     deterministic: bool = True
     precision: str = "fp32"  # "bf16" enables autocast on CUDA (fast path)
     compile: bool = False

@@ -25,7 +25,6 @@ class Task:
     train_targets: torch.Tensor | None  # 0/1, only with labelled anomalies
     test_images: torch.Tensor
     test_labels: np.ndarray | None  # 0/1, 1 = anomalous; None when unlabelled
-    labelled_fraction: float = 0.0
 
 
 def task_names(splits: Splits, dataset: str, one_class: bool) -> list[str]:
@@ -95,4 +94,4 @@ def build_task(
         )
         train_images = torch.cat([train_images, splits.train_images[picked]])
     test_labels = (test_classes != k).numpy().astype(np.int8)
-    return Task(name, train_images, targets, test_images, test_labels, labelled_fraction)
+    return Task(name, train_images, targets, test_images, test_labels)
