@@ -112,6 +112,12 @@ class Detector:
                 inherited.update(getattr(base, "defaults", {}))
             cls.defaults = {**inherited, **cls.__dict__["defaults"]}
 
+    @classmethod
+    def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
+        """Raise ``ValueError`` saying what is wrong with these values (merged with the
+        defaults). Called by the planner, so a bad value fails before any training rather than
+        in every job; the base class accepts anything."""
+
     def __init__(self, ctx: RunContext) -> None:
         unknown = set(ctx.hparams) - set(self.defaults)
         if unknown:

@@ -161,7 +161,7 @@ def canonical_json(value: Any) -> str:
     try:
         return json.dumps(value, sort_keys=True, default=str, allow_nan=False)
     except ValueError:
-        raise PlanError(f"non-finite number in the experiment's settings: {value}") from None
+        raise PlanError(f"NaN or infinity is not a valid setting: {value}") from None
 
 
 @dataclass(frozen=True)

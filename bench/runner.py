@@ -119,6 +119,10 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
     jobs = []
     for name, cls in detector_classes.items():
         hparams = _hparams_for(spec, name, cls.defaults)
+        try:
+            cls.check_hparams(hparams)
+        except ValueError as exc:
+            raise PlanError(f"detector {name!r}: {exc}") from None
         canonical_json(hparams)  # NaN or inf: refused now, not stored as invalid JSON
         scorer_names = spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer]
         for scorer_name in scorer_names:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch import nn
 
@@ -39,6 +41,15 @@ class Diverging(TorchDetector):
         return {"score": x.mean(dim=(1, 2, 3))}
 
 
+class Exiting(Exploding):
+    """Ends the process from inside fit, as a careless plugin's sys.exit() would."""
+
+    name = "exiting"
+
+    def fit(self, train):
+        sys.exit(3)
+
+
 class BrokenPlugin:
     """Registered directly on the plugin manager in tests, like a third-party plugin."""
 
@@ -46,3 +57,4 @@ class BrokenPlugin:
     def bench_register_detectors(self, register):
         register(Exploding)
         register(Diverging)
+        register(Exiting)

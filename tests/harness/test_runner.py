@@ -45,6 +45,15 @@ def test_failing_and_diverging_detectors_become_rows_and_the_run_goes_on(tmp_pat
     assert len(results) == 6
 
 
+def test_sys_exit_inside_a_detector_is_a_failed_row_and_the_run_goes_on(tmp_path):
+    plugin_manager().register(BrokenPlugin(), name="broken")
+    spec = RunSpec(detectors=["pca", "exiting", "knn"], classes=["0"])
+    results, frame = _run(spec, tmp_path / "s.sqlite")
+    assert list(frame["detector"]) == ["pca", "exiting", "knn"]
+    assert list(frame["status"]) == ["ok", "failed", "ok"]
+    assert frame["error"][1] == "SystemExit: 3"
+
+
 def test_incompatible_scorer_is_refused_before_training():
     with pytest.raises(PlanError, match="scorer 'elbo' needs outputs .* detector 'pca'"):
         plan_jobs(RunSpec(detectors=["pca"], scorers=["elbo"]))
