@@ -11,6 +11,13 @@ import click
 from bench.errors import BenchError
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_USAGE = 2  # a usage or setup error: nothing was trained (click's own usage errors exit 2)
+
+
+class OneLineError(click.ClickException):
+    """A :class:`~bench.errors.BenchError` as the CLI prints it: one line, exit status 2."""
+
+    exit_code = EXIT_USAGE
 
 
 def friendly_errors(fn: F) -> F:
@@ -22,6 +29,6 @@ def friendly_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except BenchError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise OneLineError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -50,6 +50,15 @@ class Exiting(Exploding):
         sys.exit(3)
 
 
+class Interrupting(Exploding):
+    """Stands in for Ctrl-C arriving while a detector trains."""
+
+    name = "interrupting"
+
+    def fit(self, train):
+        raise KeyboardInterrupt
+
+
 class BrokenPlugin:
     """Registered directly on the plugin manager in tests, like a third-party plugin."""
 
@@ -58,3 +67,4 @@ class BrokenPlugin:
         register(Exploding)
         register(Diverging)
         register(Exiting)
+        register(Interrupting)

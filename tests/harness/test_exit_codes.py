@@ -1,0 +1,53 @@
+"""``bench run``'s exit status: 0 all ok, 1 some job failed (all rows stored), 2 a usage or
+setup error before any training, 130 interrupted (what finished is stored, and it says so)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.plugins import plugin_manager
+from bench.store import read_results
+from tests.harness.plugin_helpers import BrokenPlugin
+
+
+@pytest.fixture
+def broken():
+    plugin_manager().register(BrokenPlugin(), name="broken")
+
+
+def _run(tmp_path, *args):
+    store = tmp_path / "s.sqlite"
+    result = CliRunner().invoke(cli, ["run", "--classes", "0", "--store", str(store), *args])
+    return result, store
+
+
+def test_all_ok_exits_0(tmp_path):
+    result, store = _run(tmp_path, "-d", "pca")
+    assert result.exit_code == 0, result.output
+    assert list(read_results(store)["status"]) == ["ok"]
+
+
+def test_a_failed_job_exits_1_with_every_row_stored(tmp_path, broken):
+    result, store = _run(tmp_path, "-d", "pca,exploding,knn")
+    assert result.exit_code == 1, result.output
+    assert list(read_results(store)["status"]) == ["ok", "failed", "ok"]
+    assert "1 failed or diverged" in result.output
+    # Not a terminal (a log, CI): one plain line per stored row, as it is stored.
+    assert "[1/3] pca/mse digits:0 seed 0: ok auroc 0." in result.output
+    assert "[2/3] exploding/native digits:0 seed 0: failed" in result.output
+
+
+def test_a_usage_error_exits_2_before_training(tmp_path):
+    result, store = _run(tmp_path, "-d", "nosuch")
+    assert result.exit_code == 2
+    assert "unknown detector 'nosuch'" in result.output and not store.exists()
+
+
+def test_ctrl_c_exits_130_saying_what_is_stored_and_how_to_continue(tmp_path, broken):
+    result, store = _run(tmp_path, "-d", "pca,interrupting,knn")
+    assert result.exit_code == 130
+    assert "1 result row(s) of this run are stored" in result.output
+    assert "--resume" in result.output
+    assert list(read_results(store)["detector"]) == ["pca"]
