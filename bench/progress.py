@@ -82,14 +82,22 @@ class RunProgress:
         self.progress.refresh()
         if self.plain:
             value = result.metrics.get(PRIMARY)
-            outcome = result.status if value is None else f"{result.status} {PRIMARY} {value:.4f}"
+            if result.status != OK:
+                outcome = f"{result.status}: {result.error}"
+            elif value is None:
+                outcome = result.status
+            else:
+                outcome = f"{result.status} {PRIMARY} {value:.4f}"
+            fit = f" ({result.fit_seconds:.1f} s fit)" if result.fit_seconds else ""
+            # markup=False: an error message may hold [brackets] that rich would eat
             self.console.print(
                 f"[{self.done}/{self.total}] {result.detector}/{result.scorer} "
-                f"{result.dataset}:{result.task} seed {result.seed}: {outcome}"
-                + (f" ({result.fit_seconds:.1f} s fit)" if result.fit_seconds else "")
+                f"{result.dataset}:{result.task} seed {result.seed}: {outcome}{fit}",
+                markup=False,
+                highlight=False,
             )
             self.last_line = time.monotonic()
-        if result.status != OK:
+        elif result.status != OK:
             self.progress.console.print(
                 f"[red]{result.status}[/red] {result.detector} {result.dataset}:{result.task} "
                 f"seed {result.seed}: {result.error}"

@@ -35,8 +35,8 @@ def test_a_failed_job_exits_1_with_every_row_stored(tmp_path, broken):
     assert list(read_results(store)["status"]) == ["ok", "failed", "ok"]
     assert "1 failed or diverged" in result.output
     # Not a terminal (a log, CI): one plain line per stored row, as it is stored.
-    assert "[1/3] pca/mse digits:0 seed 0: ok auroc 0." in result.output
-    assert "[2/3] exploding/native digits:0 seed 0: failed" in result.output
+    assert "[1/3] pca/mse digits:0 seed 0: ok auroc 1.0000" in result.output
+    assert "[2/3] exploding/native digits:0 seed 0: failed: ValueError: boom" in result.output
 
 
 def test_a_usage_error_exits_2_before_training(tmp_path):
