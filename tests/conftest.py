@@ -11,7 +11,9 @@ import torch
 from bench import plugins
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# Real data for the tests that need it: $BENCH_TEST_DATA, else ../shared/data beside the clone.
+ENV_TEST_DATA = "BENCH_TEST_DATA"
+SHARED_DATA = Path(os.environ.get(ENV_TEST_DATA) or ROOT.parent / "shared" / "data").expanduser()
 
 # CI has two cores; OMP_NUM_THREADS, when set, wins (e.g. 1 on a busy machine).
 if "OMP_NUM_THREADS" not in os.environ:
@@ -32,5 +34,5 @@ def _fresh_registry():
 def mnist_dir() -> Path:
     path = SHARED_DATA / "mnist"
     if not (path / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real MNIST not found at {path}")
+        pytest.skip(f"real MNIST not found at {path} (set {ENV_TEST_DATA})")
     return path
