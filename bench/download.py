@@ -17,6 +17,7 @@ import shutil
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -59,6 +60,8 @@ def fetch(
     ``mirror`` replaces the official address by ``<mirror>/<filename>``; the pinned checksum
     still decides, so a mirror can be faster but never different.
     """
+    if mirror is not None:
+        check_mirror(mirror)
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -72,6 +75,17 @@ def fetch(
     if item.unpack_to and not (target_dir / item.unpack_to).exists():
         unpack(path, target_dir, item.unpack_to)
     return path
+
+
+def check_mirror(mirror: str) -> None:
+    parts = urllib.parse.urlsplit(mirror)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.netloc
+    ):
+        raise DataError(
+            f"--mirror {mirror!r} is not a URL; give one like https://host/path (http, https or "
+            "file)"
+        )
 
 
 def _download(url: str, path: Path, sha256: str, progress: Progress | None) -> None:

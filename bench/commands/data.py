@@ -15,7 +15,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bench.commands.errors import friendly_errors
-from bench.download import download_dataset
+from bench.download import check_mirror, download_dataset
 from bench.paths import resolve_data_dir
 from bench.plugins import registry
 
@@ -61,6 +61,8 @@ def list_command(data_dir: str | None) -> None:
 def download_command(names: tuple[str, ...], data_dir: str | None, mirror: str | None) -> None:
     """Download, verify and unpack the official files of datasets NAMES (e.g. mnist cifar10)
     into <data-dir>/<name>/; files already present and verified are kept."""
+    if mirror is not None:
+        check_mirror(mirror)  # before the progress display starts
     root = resolve_data_dir(data_dir)
     console = Console()
     columns = (
