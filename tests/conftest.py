@@ -21,6 +21,12 @@ if "OMP_NUM_THREADS" not in os.environ:
 
 
 @pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Decoded-image caches go to a folder of each test's own, never the user's cache."""
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
 def _fresh_registry():
     """Each test sees the plugins installed (or restricted by BENCH_PLUGINS) at its start."""
     plugins.plugin_manager.cache_clear()
