@@ -194,6 +194,8 @@ class ResultStore:
     def __init__(self, path: str | Path = DEFAULT_STORE, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; a results store is one SQLite file")
         if readonly and not self.path.is_file():
             raise MissingStoreError(f"no results store at {self.path}; run `bench run` first")
         if not readonly:

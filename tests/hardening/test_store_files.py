@@ -77,6 +77,13 @@ def test_a_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path):
         read_results(path)
 
 
+def test_a_folder_is_not_a_store(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        ResultStore(tmp_path)
+    with pytest.raises(StoreError, match="is a folder"):
+        read_results(tmp_path)
+
+
 def test_an_empty_file_becomes_a_store(tmp_path):
     path = tmp_path / "new.sqlite"
     path.touch()
