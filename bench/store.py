@@ -34,10 +34,11 @@ log = logging.getLogger("bench.store")
 
 SCHEMA_VERSION = 2
 DEFAULT_STORE = Path("results") / "bench.sqlite"
-# How long one attempt waits for another writer's lock. SQLite's default of 5 s lost finished
-# jobs behind a concurrent `bench run` committing large score arrays; after each wait, add()
-# says so and tries again, so a result is never dropped for a lock.
-LOCK_TIMEOUT_S = 60.0
+# How long one attempt waits for another writer's lock. With SQLite's default of 5 s, a lock
+# held longer made add() raise and the finished job was lost; now add() says so after each
+# wait and tries again, for as long as it takes. 15 s, not more: SQLite's wait does not see
+# Ctrl-C, so this is also how long an interrupt may take to land.
+LOCK_TIMEOUT_S = 15.0
 
 _COLUMNS = {
     "detector": "TEXT NOT NULL",
@@ -319,11 +320,11 @@ class ResultStore:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.conn.execute("COMMIT")  # inside: a failed commit rolls back too
         except BaseException:
             if self.conn.in_transaction:  # SQLite rolls back by itself on some errors (full)
                 self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def arrays(self, result_id: int) -> dict[str, np.ndarray]:
         with _sqlite_errors(self.path, "reading stored arrays"):
