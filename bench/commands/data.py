@@ -72,8 +72,8 @@ def download_command(names: tuple[str, ...], data_dir: str | None, mirror: str |
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    reg = registry()
+    datasets = {name: registry().get("datasets", name) for name in names}  # typos first
     with Progress(*columns, console=console) as progress:
-        for name in names:
-            paths = download_dataset(reg.get("datasets", name), root, mirror, progress)
+        for name, dataset in datasets.items():
+            paths = download_dataset(dataset, root, mirror, progress)
             console.print(f"{name}: {len(paths)} file(s) verified in {root / name}")
