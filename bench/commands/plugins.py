@@ -17,13 +17,13 @@ from rich.table import Table
 
 from bench.commands.errors import friendly_errors
 from bench.plugins import Failures, build_registry, make_plugin_manager, plugin_summaries
-from bench.registry import KINDS
+from bench.registry import KINDS, Conflict
 
 
-def _provides(row: dict[str, Any]) -> str:
-    clashing = {c.split("'")[1] for c in row["conflicts"]}
+def _provides(row: dict[str, Any], conflicts: list[Conflict]) -> str:
+    clashing = {(c.kind, c.name) for c in conflicts if row["name"] in c.plugins}
     lines = [
-        f"{kind[:-1]} {name}" + (" [red](conflict)[/red]" if name in clashing else "")
+        f"{kind[:-1]} {name}" + (" [red](conflict)[/red]" if (kind, name) in clashing else "")
         for kind in KINDS
         for name in row[kind]
     ]
@@ -59,7 +59,7 @@ def plugins_command(as_json: bool) -> None:
                 escape(str(row["name"])),
                 escape(str(row["package"] or "-")),
                 escape(str(row["version"] or "-")),
-                _provides(row),
+                _provides(row, reg.conflicts),
             )
         Console().print(table)
     problems = [f"conflict: {c}" for c in reg.conflicts]
