@@ -17,6 +17,7 @@ import shutil
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -59,6 +60,8 @@ def fetch(
     ``mirror`` replaces the official address by ``<mirror>/<filename>``; the pinned checksum
     still decides, so a mirror can be faster but never different.
     """
+    if mirror is not None:
+        check_mirror(mirror)
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -72,6 +75,17 @@ def fetch(
     if item.unpack_to and not (target_dir / item.unpack_to).exists():
         unpack(path, target_dir, item.unpack_to)
     return path
+
+
+def check_mirror(mirror: str) -> None:
+    parts = urllib.parse.urlsplit(mirror)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.netloc
+    ):
+        raise DataError(
+            f"--mirror {mirror!r} is not a URL; give one like https://host/path (http, https or "
+            "file)"
+        )
 
 
 def _download(url: str, path: Path, sha256: str, progress: Progress | None) -> None:
@@ -112,19 +126,48 @@ def _download(url: str, path: Path, sha256: str, progress: Progress | None) -> N
 
 def check_member(member: tarfile.TarInfo, archive: Path) -> None:
     """Refuse anything that could write outside the extraction folder, whatever tarfile's own
-    filter would do: absolute or ``..`` paths, links pointing out, devices."""
+    filter would do: absolute or ``..`` paths, devices, and every link.
+
+    Links are refused outright rather than checked, because a link's meaning depends on the
+    links extracted before it: CVE-2025-4517 chains 16 symlinks so that a path which looks
+    inside the folder resolves outside it, and got past ``filter="data"`` up to Python 3.11.12.
+    The official archives hold no links, so refusing them costs nothing.
+    """
     name = member.name
     if posixpath.isabs(name) or ".." in name.split("/"):
         raise DataError(f"{archive}: member {name!r} would be written outside the target folder")
     if member.issym() or member.islnk():
-        base = posixpath.dirname(name) if member.issym() else ""
-        target = posixpath.normpath(posixpath.join(base, member.linkname))
-        if posixpath.isabs(member.linkname) or target == ".." or target.startswith("../"):
-            raise DataError(
-                f"{archive}: member {name!r} links to {member.linkname!r}, outside the target"
-            )
-    elif not (member.isfile() or member.isdir()):
+        kind = "symbolic" if member.issym() else "hard"
+        raise DataError(
+            f"{archive}: member {name!r} is a {kind} link (to {member.linkname!r}); dataset "
+            "archives must hold only files and folders"
+        )
+    if not (member.isfile() or member.isdir()):
         raise DataError(f"{archive}: member {name!r} is a device or pipe, not a file")
+
+
+def _check_destination(member: tarfile.TarInfo, staging: Path, archive: Path) -> None:
+    """The member's folder, with every link on the way resolved, is inside ``staging``: a
+    second line of defence that holds even if a link got there some other way.
+
+    The folder is resolved strictly: the CVE-2025-4517 chain grows the expanded path past
+    PATH_MAX (4096), where a lenient ``realpath`` stops expanding and answers with the
+    unexpanded, harmless-looking text; a strict one fails, and so the member is refused.
+    """
+    root = os.path.realpath(staging, strict=True)
+    destination = os.path.join(root, member.name)
+    folder = os.path.dirname(destination)
+    while not os.path.lexists(folder):  # tar creates missing folders: check what exists
+        folder = os.path.dirname(folder)
+    try:
+        resolved = os.path.realpath(folder, strict=True)
+    except OSError as exc:
+        resolved = f"an unresolvable path ({exc.strerror})"
+    if os.path.islink(destination) or not (resolved == root or resolved.startswith(root + os.sep)):
+        raise DataError(
+            f"{archive}: member {member.name!r} would be written outside the target folder "
+            f"(through {resolved})"
+        )
 
 
 def unpack(archive: Path, target_dir: Path, folder: str) -> Path:
@@ -135,11 +178,13 @@ def unpack(archive: Path, target_dir: Path, folder: str) -> Path:
             members = tar.getmembers()
             for member in members:
                 check_member(member, archive)
-            tar.extractall(staging, members=members, filter="data")
+            for member in members:  # one at a time: each destination is checked as it lands
+                _check_destination(member, staging, archive)
+                tar.extract(member, staging, filter="data")
         if not (staging / folder).is_dir():
             raise DataError(f"{archive} holds no folder {folder}/")
         os.replace(staging / folder, target_dir / folder)
-    except tarfile.FilterError as exc:  # our check above should have caught it first
+    except tarfile.FilterError as exc:  # our checks above should have caught it first
         raise DataError(f"{archive}: unsafe member refused ({exc})") from None
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise DataError(f"{archive}: truncated or corrupt archive ({exc})") from None

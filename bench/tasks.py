@@ -8,6 +8,7 @@ with target 1; test images never do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,21 @@ class Task:
 
 def task_names(splits: Splits, dataset: str, one_class: bool) -> list[str]:
     return list(splits.class_names) if one_class else [dataset]
+
+
+def resolve_task(requested: str, class_names: Sequence[str], dataset: str) -> str:
+    """The class called ``requested``, or at index ``requested`` (the literature numbers
+    CIFAR-10's classes 0-9): "4" and "deer" both give "deer". Names win over indices, so
+    MNIST's "4" stays the digit 4. Datasets whose class names are fixed expose them as a
+    ``class_names`` class attribute, so this can run before any data is loaded."""
+    if requested in class_names:
+        return requested
+    if requested.isdecimal() and int(requested) < len(class_names):
+        return class_names[int(requested)]
+    raise DataError(
+        f"{dataset} has no class {requested!r}; classes: {', '.join(class_names)} "
+        f"(or their indices 0-{len(class_names) - 1})"
+    )
 
 
 def _subsample(n: int, limit: int | None, key: list[int]) -> np.ndarray | None:

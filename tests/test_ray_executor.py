@@ -150,7 +150,7 @@ def test_cuda_jobs_on_a_cluster_without_gpus_stop_before_submitting(ray_instance
 def test_cli_says_how_to_install_ray_when_it_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
     out = CliRunner().invoke(cli, ["run", "-d", "pca", "--classes", "0", "--executor", "ray"])
-    assert out.exit_code == 1
+    assert out.exit_code == 2
     assert (
         out.output.strip() == "Error: the ray executor needs Ray: pip install 'anomaly-bench[ray]'"
     )

@@ -15,7 +15,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bench.commands.errors import friendly_errors
-from bench.download import download_dataset
+from bench.download import check_mirror, download_dataset
 from bench.paths import resolve_data_dir
 from bench.plugins import registry
 
@@ -61,6 +61,8 @@ def list_command(data_dir: str | None) -> None:
 def download_command(names: tuple[str, ...], data_dir: str | None, mirror: str | None) -> None:
     """Download, verify and unpack the official files of datasets NAMES (e.g. mnist cifar10)
     into <data-dir>/<name>/; files already present and verified are kept."""
+    if mirror is not None:
+        check_mirror(mirror)  # before the progress display starts
     root = resolve_data_dir(data_dir)
     console = Console()
     columns = (
@@ -70,8 +72,8 @@ def download_command(names: tuple[str, ...], data_dir: str | None, mirror: str |
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    reg = registry()
+    datasets = {name: registry().get("datasets", name) for name in names}  # typos first
     with Progress(*columns, console=console) as progress:
-        for name in names:
-            paths = download_dataset(reg.get("datasets", name), root, mirror, progress)
+        for name, dataset in datasets.items():
+            paths = download_dataset(dataset, root, mirror, progress)
             console.print(f"{name}: {len(paths)} file(s) verified in {root / name}")

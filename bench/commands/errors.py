@@ -20,15 +20,22 @@ class OneLineError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+def _verbosity() -> int:
+    ctx = click.get_current_context(silent=True)
+    return int(ctx.find_root().params.get("verbose") or 0) if ctx else 0
+
+
 def friendly_errors(fn: F) -> F:
-    """Print a :class:`~bench.errors.BenchError` as one line; any other exception is a bug and
-    keeps its traceback."""
+    """Print a :class:`~bench.errors.BenchError` as one line, or with its traceback under
+    ``bench -v``; any other exception is a bug and always keeps its traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except BenchError as exc:
+            if _verbosity():
+                raise
             raise OneLineError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -1,12 +1,15 @@
 """``cifar10``: CIFAR-10 (Krizhevsky 2009), 50000 train + 10000 test 32 x 32 colour images.
 
-Three layouts are read, looked up in ``<data_dir>/cifar10/`` and then ``<data_dir>``, the first
+Four layouts are read, looked up in ``<data_dir>/cifar10/`` and then ``<data_dir>``, the first
 found wins:
 
 - ``cifar-10-batches-py/`` (``data_batch_1`` .. ``data_batch_5``, ``test_batch``,
   ``batches.meta``), the official "python version" extracted;
 - ``cifar-10-python.tar.gz``, the official archive itself, read without extracting it;
-- ``train/<class>/*.png|jpg`` and ``test/<class>/...``, image folders named after the classes.
+- ``train/<class>/*.png|jpg`` and ``test/<class>/...``, image folders named after the classes;
+- ``cifar10-jpeg.tar.gz``, a tar.gz of those folders, read without extracting it.
+
+Decoded image files are cached (see :mod:`plugins.datasets.cifar10_images`).
 
 Class indices follow the official order in every layout.
 """
@@ -19,14 +22,14 @@ import tarfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 import torch
 
 from bench import hookimpl
 from bench.dataset import DataError, Dataset, Download, Splits
-from plugins.datasets.image_files import decode_images, list_images
+from plugins.datasets.cifar10_images import JPEG_ARCHIVE, read_image_archive, read_image_folders
 
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -160,55 +163,44 @@ def read_archive(path: Path) -> Splits:
     return _from_pickles(read, lambda name: f"{path}:{BATCHES}/{name}")
 
 
-def read_image_folders(root: Path) -> Splits:
-    arrays = []
-    for split in ("train", "test"):
-        split_dir = root / split
-        if not split_dir.is_dir():
-            raise DataError(
-                f"{split_dir} is missing; the image-folder layout needs train/ and test/"
-            )
-        found = {p.name for p in split_dir.iterdir() if p.is_dir()}
-        if found != set(CLASSES):
-            raise DataError(
-                f"{split_dir}: class folders missing {sorted(set(CLASSES) - found)}, unexpected "
-                f"{sorted(found - set(CLASSES))}; CIFAR-10 needs exactly {', '.join(CLASSES)}"
-            )
-        paths, labels = [], []
-        for k, name in enumerate(CLASSES):
-            files = list_images(split_dir / name)
-            if not files:
-                raise DataError(f"{split_dir / name} holds no images (png, jpg, jpeg, bmp)")
-            paths += files
-            labels += [k] * len(files)
-        images = decode_images(paths, "RGB").transpose(0, 3, 1, 2)
-        arrays.append((np.ascontiguousarray(images), np.asarray(labels, np.int64)))
-    return _splits(arrays[:1], arrays[1])
+def _from_arrays(arrays: dict[str, np.ndarray]) -> Splits:
+    return _splits(
+        [(arrays["train_images"], arrays["train_labels"])],
+        (arrays["test_images"], arrays["test_labels"]),
+    )
+
+
+LAYOUTS = f"{BATCHES}/, {ARCHIVE}, train/ + test/ image folders or {JPEG_ARCHIVE}"
 
 
 class Cifar10(Dataset):
     name = "cifar10"
     description = "CIFAR-10, 50000 train + 10000 test, 32x32 RGB (python batches or image folders)"
     downloads = (OFFICIAL,)
+    # Fixed and known before loading, so a planner can check --classes (names or the
+    # literature's indices 0-9) without a minute of decoding first.
+    class_names: ClassVar[tuple[str, ...]] = CLASSES
 
     def _source(self) -> Path | None:
-        return self.find(BATCHES, ARCHIVE, "train")
+        return self.find(BATCHES, ARCHIVE, "train", JPEG_ARCHIVE)
 
     def locate(self) -> dict[str, Path | None]:
-        return {f"{BATCHES}/, {ARCHIVE} or train/ + test/ image folders": self._source()}
+        return {LAYOUTS: self._source()}
 
     def load(self) -> Splits:
         source = self._source()
         if source is None:
             raise self.not_found(
-                f"CIFAR-10 ({BATCHES}/, {ARCHIVE} or train/ + test/ image folders)",
+                f"CIFAR-10 ({LAYOUTS})",
                 f"run `bench data download cifar10 --data-dir {self.data_dir}`",
             )
         if source.name == BATCHES:
             return read_batches_dir(source)
         if source.name == ARCHIVE:
             return read_archive(source)
-        return read_image_folders(source.parent)
+        if source.name == JPEG_ARCHIVE:
+            return _from_arrays(read_image_archive(source, CLASSES))
+        return _from_arrays(read_image_folders(source.parent, CLASSES))
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -69,6 +70,7 @@ class Mnist(Dataset):
     downloads = tuple(
         Download(MIRROR + f"{stem}.gz", sha, f"{stem}.gz") for stem, sha in FILES.items()
     )
+    class_names: ClassVar[tuple[str, ...]] = tuple(str(k) for k in range(10))  # before loading
 
     def locate(self) -> dict[str, Path | None]:
         return {f"{stem}[.gz]": self.find(f"{stem}.gz", stem) for stem in FILES}
@@ -97,9 +99,7 @@ class Mnist(Dataset):
     def load(self) -> Splits:
         train_images, train_labels = self._split("train")
         test_images, test_labels = self._split("t10k")
-        return Splits(
-            train_images, train_labels, test_images, test_labels, [str(k) for k in range(10)]
-        )
+        return Splits(train_images, train_labels, test_images, test_labels, list(self.class_names))
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import ENV_TEST_DATA, SHARED_DATA
 
 CIFAR_JPEG = SHARED_DATA / "cifar10" / "cifar10-jpeg.tar.gz"
 PER_CLASS = 3
@@ -17,7 +17,7 @@ PER_CLASS = 3
 def cifar_jpeg_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first few real JPEGs of every class and split, in the train|test/<class>/ layout."""
     if not CIFAR_JPEG.exists():
-        pytest.skip(f"real CIFAR-10 JPEG archive not found at {CIFAR_JPEG}")
+        pytest.skip(f"real CIFAR-10 JPEG archive not found at {CIFAR_JPEG} (set {ENV_TEST_DATA})")
     root = tmp_path_factory.mktemp("cifar_subset")
     with tarfile.open(CIFAR_JPEG) as tar:
         for member in tar:

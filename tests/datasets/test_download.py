@@ -191,14 +191,14 @@ def test_cli_download_refuses_files_that_are_not_the_official_ones(server, tmp_p
     result = CliRunner().invoke(
         cli, ["data", "download", "mnist", "--data-dir", str(tmp_path), "--mirror", base]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "checksum mismatch" in result.output and "train-images-idx3-ubyte.gz" in result.output
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
 def test_cli_download_refuses_datasets_without_download(tmp_path):
     result = CliRunner().invoke(cli, ["data", "download", "hw8", "--data-dir", str(tmp_path)])
-    assert result.exit_code == 1 and "has no public download" in result.output
+    assert result.exit_code == 2 and "has no public download" in result.output
 
 
 def test_cli_list_shows_found_and_missing(mnist_dir):
