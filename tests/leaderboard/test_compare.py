@@ -227,3 +227,52 @@ def test_inputs_that_cannot_be_compared_exit_2_with_the_reason(export, tmp_path)
     bad = _compare(str(junk), str(export))
     assert bad.exit_code == 2
     assert bad.output.count("\n") == 1 and "neither a leaderboard JSON" in bad.output
+
+
+CI_SUITE = Path(__file__).resolve().parents[2] / "leaderboards" / "ci"
+
+
+@pytest.fixture
+def one_thread():
+    """The thread count the committed CI baseline was made with (OMP_NUM_THREADS=1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _run_ci_suite(store: Path) -> None:
+    args = ["run", "--suite", str(CI_SUITE / "suite.toml"), "--store", str(store)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_ci_gate_passes_a_rerun_and_fails_a_corrupted_detector(
+    one_thread, tmp_path, monkeypatch
+):
+    baseline, rerun = tmp_path / "baseline.json", tmp_path / "rerun.sqlite"
+    _run_ci_suite(tmp_path / "first.sqlite")
+    made = _compare(str(baseline), str(tmp_path / "first.sqlite"), "--write-baseline")
+    assert made.exit_code == 0, made.output
+    _run_ci_suite(rerun)
+    result = _compare(str(baseline), str(rerun), "--strict")
+    assert result.exit_code == 0, result.output
+    assert "compared 9 (regressed 0, improved 0), not comparable 0, not run 0" in result.output
+    # The committed baseline: equal where this machine is the one it was made on, else every row
+    # says why not; never a regression.
+    committed = _compare(str(CI_SUITE / "baseline.json"), str(rerun))
+    assert committed.exit_code == 0, committed.output
+
+    from plugins.detectors.knn import KNNDetector
+
+    honest = KNNDetector.outputs
+    monkeypatch.setattr(
+        KNNDetector, "outputs", lambda self, x: {"score": -honest(self, x)["score"]}
+    )
+    _run_ci_suite(tmp_path / "corrupted.sqlite")
+    gate = _compare(str(baseline), str(tmp_path / "corrupted.sqlite"), "--strict")
+    assert gate.exit_code == 1, gate.output
+    assert "compared 9 (regressed 3, improved 0)" in gate.output
+    for task in ("0", "1", "2"):
+        assert f"regression: digits knn/native task {task} (auroc)" in gate.output
+    assert "pca/mse" not in gate.output and "conv_ae/mse" not in gate.output
