@@ -10,6 +10,7 @@ from rich.logging import RichHandler
 from bench import __version__
 from bench.commands.compare import compare_command
 from bench.commands.data import data_group
+from bench.commands.history import history_command
 from bench.commands.leaderboard import leaderboard_command
 from bench.commands.perf import perf_command
 from bench.commands.plugins import plugins_command
@@ -32,3 +33,4 @@ cli.add_command(perf_command)
 cli.add_command(leaderboard_command)
 cli.add_command(data_group)
 cli.add_command(compare_command)
+cli.add_command(history_command)
