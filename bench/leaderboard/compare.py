@@ -201,29 +201,33 @@ def _status_checks(base: dict[int, Row], cur: dict[int, Row], seeds: set[int]) -
     return checks
 
 
+def _seed_differences(base: list[Row], cur: list[Row], common: set[int]) -> list[str]:
+    """Why the seeds do not line up: none shared, or a pooled mean that cannot be split."""
+    for side, rows, other in (("baseline", base, cur), ("current", cur, base)):
+        for row in rows:
+            if row.pooled and not row.seeds:
+                return [f"the {side} leaderboard does not record its seeds"]
+            if row.pooled and set(row.seeds) - common:
+                ran = _seeds({s for r in other for s in r.seeds})
+                return [
+                    f"the {side} side is a mean over seeds {_seeds(row.seeds)} (a leaderboard "
+                    f"JSON keeps no per-seed values), the other side ran seeds {ran}"
+                ]
+    if not common:
+        ran = [_seeds({s for r in rows for s in r.seeds}) for rows in (base, cur)]
+        return [f"no seed in common (seeds {ran[0]} vs {ran[1]})"]
+    return []
+
+
 def compare_experiment(
     base: list[Row], cur: list[Row], metrics: dict[str, bool], tol: Tolerances
 ) -> tuple[str, str, list[Check]]:
     """(verdict, reason, checks) for one experiment whose configurations are equal."""
-    reasons = environment_differences(base, cur)
-    if reasons:
-        return NOT_COMPARABLE, "; ".join(reasons), []
     by_seed_base, by_seed_cur = _statuses(base), _statuses(cur)
     common = set(by_seed_base) & set(by_seed_cur)
-    for side, rows in (("baseline", base), ("current", cur)):
-        for row in rows:
-            if row.pooled and not row.seeds:
-                return NOT_COMPARABLE, f"the {side} leaderboard does not record its seeds", []
-            if row.pooled and set(row.seeds) - common:
-                other = by_seed_cur if side == "baseline" else by_seed_base
-                detail = (
-                    f"the {side} side is a mean over seeds {_seeds(row.seeds)} (a leaderboard "
-                    f"JSON keeps no per-seed values); the other side ran seeds {_seeds(set(other))}"
-                )
-                return NOT_COMPARABLE, detail, []
-    if not common:
-        seeds = f"seeds {_seeds(set(by_seed_base))} vs {_seeds(set(by_seed_cur))}"
-        return NOT_COMPARABLE, f"no seed in common ({seeds})", []
+    reasons = environment_differences(base, cur) + _seed_differences(base, cur, common)
+    if reasons:
+        return NOT_COMPARABLE, "; ".join(reasons), []
     checks = _status_checks(by_seed_base, by_seed_cur, common)
     both_ok = {s for s in common if by_seed_base[s].status == OK and by_seed_cur[s].status == OK}
     if both_ok:

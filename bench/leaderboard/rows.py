@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,12 @@ def _number(x: Any) -> float | None:
 
 
 def _store_rows(path: Path) -> list[Row]:
+    try:
+        records = read_results(path).to_dict("records")
+    except sqlite3.DatabaseError as exc:
+        raise LeaderboardError(f"{path} is not a results store ({exc})") from None
     rows = []
-    for r in read_results(path).to_dict("records"):
+    for r in records:
         versions = r["versions"]
         rows.append(
             Row(

@@ -227,6 +227,10 @@ def test_inputs_that_cannot_be_compared_exit_2_with_the_reason(export, tmp_path)
     bad = _compare(str(junk), str(export))
     assert bad.exit_code == 2
     assert bad.output.count("\n") == 1 and "neither a leaderboard JSON" in bad.output
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("hello, I am not SQLite " * 100)
+    foreign = _compare(str(export), str(not_a_store))
+    assert foreign.exit_code == 2 and "is not a results store" in foreign.output
 
 
 CI_SUITE = Path(__file__).resolve().parents[2] / "leaderboards" / "ci"
