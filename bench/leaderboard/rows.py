@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from bench.leaderboard import LeaderboardError
 from bench.results import OK
 from bench.store import read_results
@@ -75,7 +77,7 @@ def _number(x: Any) -> float | None:
 def _store_rows(path: Path) -> list[Row]:
     try:
         records = read_results(path).to_dict("records")
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:  # pandas wraps sqlite's
         raise LeaderboardError(f"{path} is not a results store ({exc})") from None
     rows = []
     for r in records:
