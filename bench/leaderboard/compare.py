@@ -262,9 +262,13 @@ def compare_rows(
             if not candidates:
                 outcomes.append(Outcome(*cell, NOT_RUN, "no result on the current side"))
             elif key not in candidates:
-                other = next(iter(candidates.values()))[0].config
-                reason = config_differences(base[0].config, other)
-                outcomes.append(Outcome(*cell, NOT_COMPARABLE, reason))
+                # a current configuration the baseline also has is compared with that one
+                others = [rows for k, rows in candidates.items() if k not in before[cell]]
+                if others:
+                    reason = config_differences(base[0].config, others[0][0].config)
+                    outcomes.append(Outcome(*cell, NOT_COMPARABLE, reason))
+                else:
+                    outcomes.append(Outcome(*cell, NOT_RUN, "not run with this configuration"))
             else:
                 found = compare_experiment(base, candidates[key], metrics, tol)
                 outcomes.append(Outcome(*cell, *found))

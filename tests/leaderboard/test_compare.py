@@ -16,6 +16,7 @@ from bench import hookimpl, plugins
 from bench.cli import cli
 from bench.detector import Detector
 from bench.images import InputSpec
+from bench.metrics import Metric
 from bench.runner import RunSpec
 from tests.leaderboard.conftest import run_into
 
@@ -135,6 +136,49 @@ def test_rows_that_differ_in_what_they_measured_are_not_comparable(export, tmp_p
     # CI wants everything compared
     strict = _compare(str(export), str(current), "--strict")
     assert strict.exit_code == 2 and "not compared" in strict.output
+
+
+def test_each_configuration_is_compared_with_its_own(export, tmp_path):
+    data = json.loads(export.read_text())
+    other = json.loads(json.dumps(data["rows"]))
+    for row in other:
+        row["config"]["hparams"]["n_components"] = 0.5
+    data["rows"] += other
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(data))
+    report = json.loads(_compare(str(both), str(export), "--json").output)
+    assert sorted((o["task"], o["verdict"], o["reason"]) for o in report["rows"]) == [
+        ("0", "not run", "not run with this configuration"),
+        ("0", "unchanged", "seeds 0,1"),
+        ("1", "not run", "not run with this configuration"),
+        ("1", "unchanged", "seeds 0,1"),
+    ]
+
+
+class MeanScore:
+    """A third-party metric, lower is better: the mean score of the test set."""
+
+    @hookimpl
+    def bench_register_metrics(self, register):
+        register(Metric("mean_score", lambda labels, scores: float(scores.mean()), False))
+
+
+def test_a_plugin_metric_is_compared_in_its_direction(tmp_path):
+    plugins.plugin_manager.cache_clear()
+    plugins.registry.cache_clear()
+    plugins.plugin_manager().register(MeanScore(), name="mean_score")
+    spec = RunSpec(detectors=["pca"], classes=["0"], seeds=[0], device="cpu")
+    run_into(tmp_path / "bench.sqlite", spec)
+    baseline = tmp_path / "baseline.json"
+    made = _compare(str(baseline), str(tmp_path / "bench.sqlite"), "--write-baseline")
+    assert made.exit_code == 0, made.output
+
+    def up(row):
+        row["metrics"]["mean_score"] += 1.0
+
+    result = _compare(str(baseline), str(_edited(baseline, tmp_path, up)))
+    assert result.exit_code == 1, result.output
+    assert "regression: digits pca/mse task 0 (mean_score): +1.0000" in result.output
 
 
 def test_only_seeds_both_sides_ran_are_compared(export, tmp_path):
