@@ -62,19 +62,18 @@ def _print_report(console: Console, title: str, outcomes: list[Outcome], show_al
                 f"  [yellow]{verdict}[/] ({len(group)}): {reason} [dim]({', '.join(names)})[/]",
                 soft_wrap=True,
             )
-    table = Table()
+    table = Table(caption="red: regressed, green: improved" + (", dim: unchanged" * show_all))
     widest = max((len(o.describe()) for o in outcomes), default=0)
     table.add_column("row", no_wrap=True, min_width=widest)  # names whole, never elided
-    for column in ("verdict", "check", "was", "now", "change"):
-        table.add_column(column, overflow="fold")  # never hide a number behind "…"
+    for column in ("check", "was", "now", "change"):
+        table.add_column(column, overflow="fold")  # folded when narrow, never cut
     for o in outcomes:
         shown = [c for c in o.checks if show_all or c.verdict in (REGRESSED, IMPROVED)]
         if show_all and not shown:
-            table.add_row(o.describe(), o.verdict, "-", "-", "-", o.reason)
+            table.add_row(o.describe(), f"[yellow]{o.verdict}[/]", "-", "-", o.reason)
         for c in shown:
-            style = {REGRESSED: "red", IMPROVED: "green"}.get(c.verdict, "")
-            change = f"[{style}]{c.change}[/]" if style else c.change
-            table.add_row(o.describe(), c.verdict, c.name, c.baseline, c.current, change)
+            style = {REGRESSED: "red", IMPROVED: "green"}.get(c.verdict, "dim")
+            table.add_row(o.describe(), c.name, c.baseline, c.current, f"[{style}]{c.change}[/]")
     if table.row_count:
         console.print(table)
     for o in outcomes:

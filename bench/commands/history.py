@@ -29,28 +29,27 @@ def _number(value: float | None, fmt: str) -> str:
 
 
 def _tables(series: list[Series], metric: str) -> list[Table]:
-    """One table per environment: a row per series and commit."""
+    """One table per environment: a row per series and commit; red* where a step begins."""
     tables: dict[str, Table] = {}
     for s in series:
         if s.environment not in tables:
-            table = Table(title=s.environment)
+            table = Table(title=s.environment, caption="*: a step begins at this commit")
             table.add_column("dataset detector/scorer", no_wrap=True)  # names never elided
-            for column in ("commit", "date", metric, "img/s", "step in"):
-                table.add_column(column, no_wrap=True)
+            for column in ("commit", "date", metric, "img/s"):
+                table.add_column(column, overflow="fold")  # folded when narrow, never cut
             tables[s.environment] = table
         for i, p in enumerate(s.points):
-            steps = [
-                name
-                for name, step in ((metric, s.metric_step), ("img/s", s.throughput_step))
-                if step is not None and step.commit == p.commit
-            ]
+            value, speed = _number(p.value, ".4f"), _number(p.throughput, ",.0f")
+            if s.metric_step is not None and s.metric_step.commit == p.commit:
+                value = f"[red]{value}*[/]"
+            if s.throughput_step is not None and s.throughput_step.commit == p.commit:
+                speed = f"[red]{speed}*[/]"
             tables[s.environment].add_row(
                 f"{s.dataset} {s.detector}/{s.scorer}" if i == 0 else "",
                 p.commit[:SHORT_COMMIT],
                 (p.started_at or "-")[:10],
-                _number(p.value, ".4f"),
-                _number(p.throughput, ",.0f"),
-                "[red]" + ", ".join(steps) + "[/]" if steps else "",
+                value,
+                speed,
             )
     return list(tables.values())
 

@@ -165,7 +165,7 @@ def _metric_check(
     worse = -change if higher_is_better else change
     verdict = _verdict(worse, tolerance)
     shown = f"{was:.4f}" + (f"±{std:.4f}" if std else "")
-    return Check(name, shown, f"{now:.4f}", f"{change:+.4f} (tolerance {tolerance:.4f})", verdict)
+    return Check(name, shown, f"{now:.4f}", f"{change:+.4f} (tol {tolerance:.4f})", verdict)
 
 
 def _throughput_check(base: list[Row], cur: list[Row], seeds: set[int], tol: Tolerances) -> Check:
@@ -181,11 +181,11 @@ def _throughput_check(base: list[Row], cur: list[Row], seeds: set[int], tol: Tol
         return Check("throughput", "-", "-", "not recorded", UNCHANGED)
     shown = f"{was:,.0f}/s", f"{now:,.0f}/s"
     if max(fits, default=0.0) < tol.min_fit_seconds:
-        detail = f"not timed: fit {max(fits, default=0.0):.3f} s < {tol.min_fit_seconds:g} s floor"
+        detail = f"not timed: fit {max(fits, default=0.0):.3f} s < {tol.min_fit_seconds:g} s"
         return Check("throughput", *shown, detail, UNCHANGED)
     change = 100.0 * (now - was) / was
     verdict = _verdict(-change, tol.throughput)
-    return Check("throughput", *shown, f"{change:+.1f}% (tolerance {tol.throughput:g}%)", verdict)
+    return Check("throughput", *shown, f"{change:+.1f}% (tol {tol.throughput:g}%)", verdict)
 
 
 def _status_checks(base: dict[int, Row], cur: dict[int, Row], seeds: set[int]) -> list[Check]:
