@@ -20,15 +20,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from bench.leaderboard.rows import ENVIRONMENT, UNRECORDED, Row
+from bench.leaderboard.comparable import (
+    config_differences,
+    environment_differences,
+    seed_differences,
+    seed_list,
+)
+from bench.leaderboard.rows import Row
 from bench.results import OK
 
 MIN_TOLERANCE = 0.01
 STD_MULTIPLE = 2.0
 # Fit times of the same job repeated 5 times on a loaded 2-core machine varied by up to 1.6x
-# (fits of ~2 s) and by 10-50 % (CV) below 10 ms, with identical AUROCs: see the README.
+# (fits of ~2 s) and by 6-51 % (CV) below 10 ms, with identical AUROCs: see the README.
 DEFAULT_THROUGHPUT_TOLERANCE = 50.0  # percent
 DEFAULT_MIN_FIT_SECONDS = 1.0
 
@@ -71,52 +76,6 @@ class Outcome:
 
 def _config_key(row: Row) -> str:
     return "mixed" if row.config is None else json.dumps(row.config, sort_keys=True, default=str)
-
-
-def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and value:
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def config_differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """Every key whose value differs, generically (a setting added later is covered too)."""
-    if before is None or after is None:
-        side = "baseline" if before is None else "current"
-        return f"the {side} row mixes several configurations"
-    a, b = _flat(before), _flat(after)
-    absent = "(absent)"
-    diffs = [
-        f"{k} {json.dumps(a.get(k, absent))} vs {json.dumps(b.get(k, absent))}"
-        for k in sorted(set(a) | set(b))
-        if a.get(k, absent) != b.get(k, absent)
-    ]
-    return "config differs: " + ", ".join(diffs)
-
-
-def environment_differences(before: list[Row], after: list[Row]) -> list[str]:
-    reasons = []
-    for key, label in ENVIRONMENT.items():
-        was = sorted({str(r.environment.get(key)) for r in before})
-        now = sorted({str(r.environment.get(key)) for r in after})
-        unclear = []
-        for side, values in (("baseline", was), ("current", now)):
-            if UNRECORDED in values:
-                unclear.append(f"the {side} side records no {label}")
-            elif len(values) > 1:
-                unclear.append(f"the {side} side mixes {label}s {', '.join(values)}")
-        if not unclear and was != now:
-            unclear.append(f"{label} {was[0]} vs {now[0]}")
-        reasons += unclear
-    return reasons
-
-
-def _seeds(values: set[int] | tuple[int, ...]) -> str:
-    return ",".join(str(s) for s in sorted(values)) or "none"
 
 
 def _statuses(rows: list[Row]) -> dict[int, Row]:
@@ -201,31 +160,13 @@ def _status_checks(base: dict[int, Row], cur: dict[int, Row], seeds: set[int]) -
     return checks
 
 
-def _seed_differences(base: list[Row], cur: list[Row], common: set[int]) -> list[str]:
-    """Why the seeds do not line up: none shared, or a pooled mean that cannot be split."""
-    for side, rows, other in (("baseline", base, cur), ("current", cur, base)):
-        for row in rows:
-            if row.pooled and not row.seeds:
-                return [f"the {side} leaderboard does not record its seeds"]
-            if row.pooled and set(row.seeds) - common:
-                ran = _seeds({s for r in other for s in r.seeds})
-                return [
-                    f"the {side} side is a mean over seeds {_seeds(row.seeds)} (a leaderboard "
-                    f"JSON keeps no per-seed values), the other side ran seeds {ran}"
-                ]
-    if not common:
-        ran = [_seeds({s for r in rows for s in r.seeds}) for rows in (base, cur)]
-        return [f"no seed in common (seeds {ran[0]} vs {ran[1]})"]
-    return []
-
-
 def compare_experiment(
     base: list[Row], cur: list[Row], metrics: dict[str, bool], tol: Tolerances
 ) -> tuple[str, str, list[Check]]:
     """(verdict, reason, checks) for one experiment whose configurations are equal."""
     by_seed_base, by_seed_cur = _statuses(base), _statuses(cur)
     common = set(by_seed_base) & set(by_seed_cur)
-    reasons = environment_differences(base, cur) + _seed_differences(base, cur, common)
+    reasons = environment_differences(base, cur) + seed_differences(base, cur, common)
     if reasons:
         return NOT_COMPARABLE, "; ".join(reasons), []
     checks = _status_checks(by_seed_base, by_seed_cur, common)
@@ -238,7 +179,7 @@ def compare_experiment(
         checks.append(_throughput_check(base, cur, both_ok, tol))
     verdicts = {c.verdict for c in checks}
     verdict = next((v for v in (REGRESSED, IMPROVED) if v in verdicts), UNCHANGED)
-    return verdict, f"seeds {_seeds(common)}", checks
+    return verdict, f"seeds {seed_list(common)}", checks
 
 
 def _experiments(rows: list[Row]) -> dict[tuple[str, str, str, str], dict[str, list[Row]]]:
