@@ -29,6 +29,10 @@ COMMANDS = {
         "Where dataset files live, and fetching the official ones",
     ),
     "compare": ("bench.commands.compare:compare_command", "Compare CURRENT against BASELINE"),
+    "history": (
+        "bench.commands.history:history_command",
+        "Follow each detector's METRIC and training throughput over commits",
+    ),
 }
 
 
