@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -104,8 +103,8 @@ class Geom(TorchDetector):
             log_p = self._log_probs(model, x).double().cpu()
             mean += log_p.exp().sum(dim=0) / len(train)
             mean_log += log_p.sum(dim=0) / len(train)
-        alpha = [fit_dirichlet(m, ml) for m, ml in zip(mean.numpy(), mean_log.numpy(), strict=True)]
-        return torch.from_numpy(np.stack(alpha)).float().to(self.ctx.device)
+        alpha = fit_dirichlet(mean.numpy(), mean_log.numpy())
+        return torch.from_numpy(alpha).float().to(self.ctx.device)
 
     def forward_outputs(self, model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
         log_p = self._log_probs(model, x)
