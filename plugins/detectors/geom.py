@@ -100,7 +100,8 @@ class Geom(TorchDetector):
             torch.zeros(k, k, dtype=torch.float64),
         )
         for x in train.batches(int(self.hparams["batch_size"])):
-            log_p = self._log_probs(model, x).double().cpu()
+            with self._autocast():  # the precision test images are scored in
+                log_p = self._log_probs(model, x).double().cpu()
             mean += log_p.exp().sum(dim=0) / len(train)
             mean_log += log_p.sum(dim=0) / len(train)
         alpha = fit_dirichlet(mean.numpy(), mean_log.numpy())

@@ -42,7 +42,11 @@ class RuffRecipe(TorchDetector):
         report = self.ctx.on_epoch
 
         def drop_lr_then_report(epoch: int, total: int, loss: float) -> None:
-            self._scheduler.step()
+            # bench perf's course loop builds its own optimizer (no make_optimizer, so no
+            # schedule); it times a few epochs, far from any milestone.
+            scheduler = getattr(self, "_scheduler", None)
+            if scheduler is not None:
+                scheduler.step()
             report(epoch, total, loss)
 
         self.ctx = dataclasses.replace(self.ctx, on_epoch=drop_lr_then_report)
