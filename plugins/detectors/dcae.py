@@ -8,7 +8,8 @@ averaged over the batch (a mean over pixels would weaken Adam's weight decay rel
 Defaults are the authors' code (README commands of lukasruff/Deep-SVDD-PyTorch): Adam, lr 1e-4
 dropped tenfold after ``lr_milestone`` epochs, batch 200; by input shape, MNIST 150 epochs
 (drop after 50) with weight decay 5e-4, CIFAR-10 350 epochs (drop after 250) with weight decay
-5e-7. The paper's text describes a longer two-phase schedule; the code is what is followed.
+5e-7. Where the paper's text differs (its two-phase schedule, as we recall it), the code is
+followed.
 For a CPU-sized run lower ``--epochs`` (the drop then never happens unless ``lr_milestone`` is
 lowered too).
 

@@ -23,14 +23,15 @@ distance to ``c`` (scorer ``distance``). The steps, each as in the authors' code
 
 Defaults are the code's README settings; those left at ``None`` depend on the input shape as in
 ``dcae`` (pretraining: 150 epochs, drop after 50, weight decay 5e-4 on MNIST; 350, 250, 5e-7 on
-CIFAR-10). Where the paper's text differs (it describes longer two-phase schedules and one
-weight decay, 1e-6, for both phases), the code is followed. The code steps its scheduler at the
-start of each epoch (pre-1.1 PyTorch idiom, so its drop comes one epoch early); here it drops
-after epoch ``lr_milestone``. A CPU-sized run is ``--epochs 20 --set
-deep_svdd.pretrain_epochs=20`` (the drop never happens before the milestone): on one MNIST class
-at the full protocol (5923 training images) it took 110 s of fitting on a shared 2-core CPU
-and reached AUROC 0.976 on digit 0 (paper 0.980); the full 150 + 150 epochs scale to about
-15 minutes there.
+CIFAR-10). Where the paper's text differs (as we recall it, not re-checked against the PDF:
+a two-phase lr schedule of longer fixed lengths and one weight decay, 1e-6, for both phases),
+the code is followed. The code steps its scheduler at the start of each epoch, which under its
+pinned torch 0.4.1 drops the lr after epoch ``lr_milestone``, as here.
+
+A CPU-sized run is ``--epochs 20 --set deep_svdd.pretrain_epochs=20`` (the drop never happens
+before the milestone): on one MNIST class at the full protocol (5923 training images) it took
+110 s of fitting on a shared 2-core CPU and reached AUROC 0.976 on digit 0 (paper 0.980); the
+full 150 + 150 epochs scale to about 15 minutes there.
 """
 
 from __future__ import annotations
