@@ -7,8 +7,9 @@ anomaly's less so. Per transformation the score reads the softmax over all K cla
 - ``score = "dirichlet"`` (the paper's): for each transformation t a Dirichlet is fitted by
   maximum likelihood to the softmax outputs of the *training* images under t; the normality
   score is the mean over t of ``sum_j (alpha_tj - 1) log p_t(x)_j``.
-- ``score = "logprob"``: the mean over t of ``log p_t(x)_t``, the probability given to the
-  transformation actually applied (the paper's simplified score; Hendrycks et al. 2019).
+- ``score = "logprob"``: the mean over t of ``log p_t(x)_t``, the log-probability given to the
+  transformation actually applied (Hendrycks et al. 2019's score; Golan's code keeps, commented
+  out, a variant averaging the probabilities themselves).
 
 The output ``score`` is the negated normality score (higher = more anomalous; scorer
 ``native``). Transformations: ``flip_translate_rotate`` (the paper's 72), ``translate_rotate``
