@@ -1,0 +1,125 @@
+"""The LeNet-type networks of Ruff et al. 2018 (Deep SVDD's encoder and the DCAE around it).
+
+Every layer is bias-free and every BatchNorm has ``affine=False``: Deep SVDD maps normal images
+close to a fixed centre, and any bias or BatchNorm shift would let the network output that
+centre for every input (the paper's Proposition 2). Activations are leaky ReLU (slope 0.01),
+BatchNorm epsilon 1e-4, as in the authors' code.
+
+:func:`lenet_autoencoder` picks the authors' network by input shape: ``mnist_LeNet`` for
+1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits' 1 x 8 x 8) gets
+the MNIST encoder with a decoder that upsamples back to that shape (our own, shape-generic).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+BN_EPS = 1e-4  # the authors' BatchNorm epsilon
+MNIST_SHAPE, CIFAR10_SHAPE = (1, 28, 28), (3, 32, 32)
+# (conv widths, representation size) of the authors' encoders
+MNIST_NET, CIFAR10_NET = ([8, 4], 32), ([32, 64, 128], 128)
+
+
+def _norm_act(channels: int) -> list[nn.Module]:
+    return [nn.BatchNorm2d(channels, eps=BN_EPS, affine=False), nn.LeakyReLU()]
+
+
+def _deconv(c_in: int, c_out: int, padding: int = 2) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(c_in, c_out, 5, padding=padding, bias=False)
+
+
+class LeNetEncoder(nn.Module):
+    """Per stage a 5x5 convolution, BatchNorm, leaky ReLU, 2x2 max-pool; then a linear map."""
+
+    def __init__(self, input_shape: tuple[int, int, int], widths: list[int], rep_dim: int):
+        super().__init__()
+        channels, height, width = input_shape
+        layers: list[nn.Module] = []
+        self.sizes = [(height, width)]  # spatial size before each pooling, then the final one
+        for c_in, c_out in zip((channels, *widths), widths, strict=False):
+            layers += [nn.Conv2d(c_in, c_out, 5, padding=2, bias=False), *_norm_act(c_out)]
+            layers.append(nn.MaxPool2d(2))
+            h, w = self.sizes[-1]
+            self.sizes.append((h // 2, w // 2))
+        if min(self.sizes[-1]) < 1:
+            side = 2 ** len(widths)
+            raise ValueError(f"{len(widths)} poolings need {side} x {side} images or larger")
+        self.features = nn.Sequential(*layers)
+        self.feature_shape = (widths[-1], *self.sizes[-1])
+        self.fc = nn.Linear(math.prod(self.feature_shape), rep_dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x).flatten(1))
+
+
+def _mnist_decoder() -> nn.Sequential:
+    # 32 -> 2x4x4 -> 8x8 -> 16x16 -> (padding 3) 14x14 -> 28x28, as in MNIST_LeNet_Autoencoder.
+    up = nn.Upsample(scale_factor=2)
+    return nn.Sequential(
+        nn.Unflatten(1, (2, 4, 4)), nn.LeakyReLU(), up,
+        _deconv(2, 4), *_norm_act(4), up,
+        _deconv(4, 8, padding=3), *_norm_act(8), up,
+        _deconv(8, 1), nn.Sigmoid(),
+    )  # fmt: skip
+
+
+def _cifar10_decoder() -> nn.Sequential:
+    # 128 -> BatchNorm1d -> 8x4x4 -> 4x4 -> 8x8 -> 16x16 -> 32x32, as in CIFAR10_LeNet_Autoencoder.
+    layers: list[nn.Module] = [
+        nn.BatchNorm1d(128, eps=BN_EPS, affine=False), nn.Unflatten(1, (8, 4, 4)), nn.LeakyReLU(),
+        _deconv(8, 128), *_norm_act(128),
+    ]  # fmt: skip
+    for c_in, c_out in ((128, 64), (64, 32)):
+        layers += [nn.Upsample(scale_factor=2), _deconv(c_in, c_out), *_norm_act(c_out)]
+    layers += [nn.Upsample(scale_factor=2), _deconv(32, 3)]
+    return nn.Sequential(*layers, nn.Sigmoid())
+
+
+def _generic_decoder(encoder: LeNetEncoder, channels: int) -> nn.Sequential:
+    # The encoder reversed: a linear map back to the last feature map, then per stage an upsample
+    # to the size before that stage's pooling and a size-keeping 5x5 transposed convolution.
+    widths = [m.out_channels for m in encoder.features if isinstance(m, nn.Conv2d)]
+    layers: list[nn.Module] = [
+        nn.Linear(encoder.fc.out_features, encoder.fc.in_features, bias=False),
+        nn.Unflatten(1, encoder.feature_shape), nn.LeakyReLU(),
+    ]  # fmt: skip
+    outs = [*widths[::-1][1:], channels]
+    for c_in, c_out, size in zip(widths[::-1], outs, encoder.sizes[-2::-1], strict=False):
+        layers += [nn.Upsample(size=size), _deconv(c_in, c_out), *_norm_act(c_out)]
+    layers[-2:] = [nn.Sigmoid()]
+    return nn.Sequential(*layers)
+
+
+class LeNetAutoencoder(nn.Module):
+    """The encoder (Deep SVDD's network) and a decoder with a sigmoid output for [0, 1] inputs."""
+
+    def __init__(self, encoder: LeNetEncoder, decoder: nn.Sequential) -> None:
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def lenet_encoder(input_shape: tuple[int, int, int]) -> LeNetEncoder:
+    widths, rep_dim = CIFAR10_NET if tuple(input_shape) == CIFAR10_SHAPE else MNIST_NET
+    return LeNetEncoder(input_shape, widths, rep_dim)
+
+
+def lenet_autoencoder(input_shape: tuple[int, int, int]) -> LeNetAutoencoder:
+    shape = tuple(input_shape)
+    encoder = lenet_encoder(shape)
+    if shape == MNIST_SHAPE:
+        return LeNetAutoencoder(encoder, _mnist_decoder())
+    if shape == CIFAR10_SHAPE:
+        model = LeNetAutoencoder(encoder, _cifar10_decoder())
+        # Only the authors' CIFAR-10 autoencoder initialises its (de)convolutions this way.
+        gain = nn.init.calculate_gain("leaky_relu")
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+                nn.init.xavier_uniform_(m.weight, gain=gain)
+        return model
+    return LeNetAutoencoder(encoder, _generic_decoder(encoder, shape[0]))
