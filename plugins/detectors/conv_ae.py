@@ -7,10 +7,14 @@ Anomalies are images it reconstructs badly (default scorer: mean squared error).
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.detector import RunContext
+from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
 
 
@@ -34,7 +38,15 @@ class ConvAutoencoder(nn.Module):
 
 class ConvAE(AutoencoderDetector):
     name = "conv_ae"
+    # One stride-2 layer per width down and one up: sizes must divide by 2 ** 3 by default.
+    input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=8)
     defaults = {"epochs": 30, "batch_size": 64, "lr": 1e-3, "widths": [12, 24, 48]}
+
+    def __init__(self, ctx: RunContext) -> None:
+        super().__init__(ctx)
+        # More or fewer widths change the depth, and with it the size multiple.
+        multiple = 2 ** len(self.hparams["widths"])
+        self.input_spec = dataclasses.replace(self.input_spec, size_multiple=multiple)
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return ConvAutoencoder(input_shape[0], tuple(self.hparams["widths"]))

@@ -19,12 +19,13 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
-from plugins.detectors.blocks import ConvDecoder, scaled
+from plugins.detectors.blocks import DOWNSAMPLING, ConvDecoder, scaled
 
 FC_WIDTHS = (1024, 256)
 FC_LATENT = 64
-CONV_WIDTHS = (128, 256, 256, 128)
+CONV_WIDTHS = (128, 256, 256, 128)  # as many stride-2 layers as the decoder has doublings
 CONV_LATENT = 128
 
 
@@ -61,7 +62,7 @@ class ConvEncoder(nn.Module):
                 nn.ReLU(inplace=True),
             ]
             c_in = c_out
-        scale = 2 ** len(CONV_WIDTHS)
+        scale = DOWNSAMPLING
         layers += [nn.Flatten(), nn.Linear(c_in * (height // scale) * (wide // scale), CONV_LATENT)]
         self.layers = nn.Sequential(*layers)
 
@@ -87,6 +88,7 @@ class EnsembleAutoencoder(nn.Module):
 
 class EnsembleAE(AutoencoderDetector):
     name = "ensemble_ae"
+    input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=DOWNSAMPLING)
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 8,
         "batch_size": 16,
