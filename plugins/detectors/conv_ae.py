@@ -1,7 +1,8 @@
 """``conv_ae``: the convolutional autoencoder of the course's face anomaly-detection assignment.
 
-Encoder Conv2d 3-12-24-48 (kernel 4, stride 2, padding 1, ReLU) takes 64 x 64 images to
-48 x 8 x 8; the decoder mirrors it with ConvTranspose2d and ends in Tanh for [-1, 1] inputs.
+Encoder Conv2d C-12-24-48 (kernel 4, stride 2, padding 1, ReLU) takes C x H x W images to
+48 x H/8 x W/8 (48 x 8 x 8 at the course's 3 x 64 x 64, 48 x 1 x 1 for 8 x 8 digits); the
+decoder mirrors it with ConvTranspose2d and ends in Tanh for [-1, 1] inputs.
 Anomalies are images it reconstructs badly (default scorer: mean squared error).
 """
 

@@ -1,11 +1,11 @@
 """``ensemble_ae``: two encoders of one image, one decoder; a course face-anomaly variant.
 
-A fully connected encoder (12288-1024-256-64) sees the image as a flat vector and a
-convolutional encoder (3-128-256-256-128, kernel 4, stride 2, padding 1, then a Linear to 128)
-sees it as a grid; their latent codes are concatenated (192-d) and decoded by ``resnet_ae``'s
-transposed-convolution decoder. The idea is an ensemble in the encoder: the decoder can use
-whichever view reconstructs normal images better. Anomalies are images it reconstructs badly
-(default scorer: mean squared error).
+A fully connected encoder (C*H*W-1024-256-64: 12288 inputs at the course's 3 x 64 x 64) sees the
+image as a flat vector and a convolutional encoder (C-128-256-256-128, kernel 4, stride 2,
+padding 1, then a Linear to 128) sees it as a grid; their latent codes are concatenated (192-d)
+and decoded by ``resnet_ae``'s transposed-convolution decoder. The idea is an ensemble in the
+encoder: the decoder can use whichever view reconstructs normal images better. Anomalies are
+images it reconstructs badly (default scorer: mean squared error). Sizes must divide by 16.
 
 ``width`` multiplies every hidden width (not the latent sizes) as in ``blocks``; 1.0 is the
 reference model, the default 0.25 keeps the embedded ``digits`` run at a few CPU seconds per job.

@@ -1,9 +1,10 @@
 """``vae``: the convolutional variational autoencoder of the course's anomaly-detection assignment
 (Kingma & Welling 2014, "Auto-Encoding Variational Bayes").
 
-Encoder: ``conv_ae``'s first two layers (Conv2d 3-12-24, kernel 4, stride 2, padding 1, ReLU),
-then two parallel Conv2d 24->48 heads for the posterior mean and log-variance of a 48 x 8 x 8
-latent; decoder ConvTranspose2d 48-24-12-3 with ReLU and Tanh last. The course put a ReLU after
+Encoder: ``conv_ae``'s first two layers (Conv2d C-12-24, kernel 4, stride 2, padding 1, ReLU),
+then two parallel Conv2d 24->48 heads for the posterior mean and log-variance of a
+48 x H/8 x W/8 latent (48 x 8 x 8 at the course's 64 x 64); decoder ConvTranspose2d 48-24-12-C
+with ReLU and Tanh last. The course put a ReLU after
 both heads; we leave the heads linear, because a ReLU there forces ``mu >= 0`` and
 ``logvar >= 0`` (posterior variance never below the prior's), which is not a Gaussian posterior.
 
