@@ -41,7 +41,9 @@ class ConvAE(AutoencoderDetector):
     name = "conv_ae"
     # One stride-2 layer per width down and one up: sizes must divide by 2 ** 3 by default.
     input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=8)
-    defaults = {"epochs": 30, "batch_size": 64, "lr": 1e-3, "widths": [12, 24, 48]}
+    # Epochs: from epoch 24 on, the training loss (mean over the 10 digits classes) falls by under
+    # 5% of its value per epoch over the next 5 (a slow start: epochs 1-8 lose 8% in all).
+    defaults = {"epochs": 24, "batch_size": 64, "lr": 1e-3, "widths": [12, 24, 48]}
 
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)

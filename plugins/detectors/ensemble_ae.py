@@ -90,6 +90,8 @@ class EnsembleAE(AutoencoderDetector):
     name = "ensemble_ae"
     input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=DOWNSAMPLING)
     defaults: ClassVar[dict[str, Any]] = {
+        # From epoch 8 on, the training loss (mean over the 10 digits classes) falls by under 5%
+        # of its value per epoch over the next 5.
         "epochs": 8,
         "batch_size": 16,
         "lr": 1e-3,

@@ -43,8 +43,10 @@ class FCNAutoencoder(nn.Module):
 class FCNAE(AutoencoderDetector):
     name = "fcn_ae"
     defaults = {
-        # One step per epoch on a digits class: the 26M-parameter net dominates the cost.
-        "epochs": 10,
+        # Epochs, the rule for every reference model: from epoch 7 on, the training loss (mean
+        # over the 10 digits classes, seed 0) falls by under 5% of its value per epoch, averaged
+        # over the next 5 epochs. One step per epoch on a digits class (120 images).
+        "epochs": 7,
         "batch_size": 128,
         "lr": 1e-3,
         "widths": [1024, 512, 256, 64],

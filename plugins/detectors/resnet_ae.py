@@ -41,10 +41,16 @@ class ResNetAE(AutoencoderDetector):
     name = "resnet_ae"
     input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=DOWNSAMPLING)
     defaults: ClassVar[dict[str, Any]] = {
+        # From epoch 8 on, the training loss (mean over the 10 digits classes) falls by under 5%
+        # of its value per epoch over the next 5.
         "epochs": 8,
         "batch_size": 16,
         "lr": 1e-3,
         "latent": 64,
+        # Quarter width: at full width an epoch costs 2.7x as much on a CPU at 1 x 16 x 16
+        # (38 vs 2.5 MFLOP per image forward) and the loss falls slower per epoch (0.11 of
+        # epoch 1's after 10 epochs, against 0.05), which a one-minute bench run --all cannot
+        # afford; --set width=1.0 gives the course's layer sizes.
         "width": 0.25,
         "dropout": 0.2,
     }

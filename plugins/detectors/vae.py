@@ -70,9 +70,10 @@ class VAE(TorchDetector):
     default_scorer = "elbo"
     # Three stride-2 layers down and three up: sizes must divide by 8 (digits 8, MNIST 28 -> 32).
     input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=8)
-    # Batch 16: the sampled latent makes early steps noisy, and 120 digits at batch 64 gave too
-    # few steps for the decoder to start using the latent (mean AUROC 0.48 vs 0.67).
-    defaults = {"epochs": 30, "batch_size": 16, "lr": 1e-3, "kl_weight": 1.0}
+    # Epochs: from epoch 9 on, the training loss (mean over the 10 digits classes) falls by under
+    # 5% of its value per epoch over the next 5. Batch 16: 8 steps per epoch on a digits class,
+    # each ~3 ms on a CPU at 1 x 8 x 8.
+    defaults = {"epochs": 9, "batch_size": 16, "lr": 1e-3, "kl_weight": 1.0}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return ConvVAE(input_shape[0])
