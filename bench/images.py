@@ -96,7 +96,7 @@ class InputSpec:
                 f"{tuple(images.shape)}"
             )
         raw = tuple(images.shape[1:])
-        shape = shape or self.resolve(raw)
+        shape = tuple(shape) if shape else self.resolve(raw)  # a list from JSON compares unequal
         if shape[0] not in (raw[0], 1) and raw[0] != 1:
             raise InputShapeError(f"cannot turn {raw[0]} channels into {shape[0]}")
         plan = self._plan(raw[1:], shape[1:])
@@ -171,7 +171,7 @@ class ImageBatches:
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.spec = spec
-        self._shape = shape or spec.resolve(tuple(images.shape[1:]))
+        self._shape = tuple(shape) if shape else spec.resolve(tuple(images.shape[1:]))
         self._targets = None if targets is None else targets.to(self.device)
         self._generator = torch.Generator(device=self.device)
         self._generator.manual_seed(seed)

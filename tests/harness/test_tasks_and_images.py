@@ -110,6 +110,7 @@ def test_policy_keeps_native_channels_and_pads_to_the_size_multiple():
     torch.testing.assert_close(spec.convert(faces), faces.float() / 127.5 - 1.0, rtol=0, atol=1e-6)
     # Asking for the policy's own shape is the policy (the shape alone decides the pixels).
     assert torch.equal(spec.convert(mnist, (1, 32, 32)), spec.convert(mnist))
+    assert torch.equal(ImageBatches(mnist, spec, shape=[1, 32, 32]).all(), spec.convert(mnist))
     assert spec.resolve((3, 20, 40)) == (3, 32, 48)  # each side on its own
     assert spec.convert(_random(1, 3, 20, 40)).shape == (1, 3, 32, 48)
 
