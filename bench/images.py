@@ -99,7 +99,7 @@ class InputSpec:
         shape = tuple(shape) if shape else self.resolve(raw)  # a list from JSON compares unequal
         if shape[0] not in (raw[0], 1) and raw[0] != 1:
             raise InputShapeError(f"cannot turn {raw[0]} channels into {shape[0]}")
-        plan = self._plan(raw[1:], shape[1:])
+        plan = self.plan(raw[1:], shape[1:])
         rows = max(1, CPU_CHUNK_BYTES // (4 * max(math.prod(raw), math.prod(shape))))
         if images.device.type != "cpu" or len(images) <= rows:
             return self._convert(images, shape[0], *plan)
@@ -111,13 +111,14 @@ class InputSpec:
             out[start : start + rows] = self._convert(images[start : start + rows], shape[0], *plan)
         return out
 
-    def _plan(
+    def plan(
         self, raw: tuple[int, int], target: tuple[int, int]
     ) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
-        """Resize to, then pad by (left, right, top, bottom): the policy's enlargement when
-        ``target`` is the policy's size, else a plain resize (a forced shape, as before
-        shapes were negotiated). The shape alone thus decides the pixels, so the effective
-        shape recorded with a result identifies its inputs."""
+        """How raw H x W becomes ``target``: the size to resize to, then the padding (left,
+        right, top, bottom). The policy's enlargement when ``target`` is the policy's size, else
+        a plain resize (a forced shape, as before shapes were negotiated). The shape alone thus
+        decides the pixels, so the effective shape recorded with a result identifies its
+        inputs; ``bench perf``'s per-image reference loop follows the same plan."""
         resized, padded = self._enlarged(raw)
         if target != padded:
             return target, (0, 0, 0, 0)
