@@ -123,6 +123,8 @@ def test_course_loop_keeps_a_detectors_own_fit_preparation():
     [
         (InputSpec(channels=3, size=64, value_range=(-1.0, 1.0)), (3, 64, 64)),  # HW8 faces
         (InputSpec(channels=3, size=64, value_range=(-1.0, 1.0)), (1, 28, 28)),  # MNIST, upsampled
+        (InputSpec(value_range=(-1.0, 1.0), size_multiple=16), (1, 28, 28)),  # MNIST, padded
+        (InputSpec(min_size=12, size_multiple=8), (1, 8, 8)),  # digits, resized and padded
         (InputSpec(channels=1, value_range=(0.0, 1.0)), (3, 32, 32)),
     ],
 )

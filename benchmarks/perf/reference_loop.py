@@ -16,8 +16,8 @@ centre) and then calls ``super().fit`` keeps that preparation and trains its ``b
 with its ``training_loss`` the course's way.
 
 The per-sample transforms are written out (no torchvision) and extended to what an
-:class:`InputSpec` may ask for -- channel replication and bilinear resizing -- one image at a
-time, as a torchvision ``Compose`` would.
+:class:`InputSpec` may ask for -- channel replication, bilinear resizing and zero padding -- one
+image at a time, as a torchvision ``Compose`` would.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _grey(x: torch.Tensor) -> torch.Tensor:
     return x.mean(dim=0, keepdim=True)
 
 
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    return F.interpolate(x[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    return F.interpolate(x[None], size=size, mode="bilinear", align_corners=False)[0]
 
 
 def _rescale(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
@@ -76,8 +76,11 @@ def sample_transforms(spec: InputSpec, channels: int, size: tuple[int, int]) -> 
             steps.append(_grey)
         else:
             raise ValueError(f"cannot turn {channels} channels into {spec.channels}")
-    if spec.size is not None and size != (spec.size, spec.size):
-        steps.append(partial(_resize, size=spec.size))
+    resized, padding = spec.plan(size, spec.resolve((channels, *size))[1:])
+    if resized != size:
+        steps.append(partial(_resize, size=resized))
+    if any(padding):
+        steps.append(partial(F.pad, pad=padding))  # 0 before rescaling: the harness's black
     steps.append(partial(_rescale, lo=spec.value_range[0], hi=spec.value_range[1]))
     return steps
 

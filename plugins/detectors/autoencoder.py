@@ -19,8 +19,9 @@ class AutoencoderDetector(TorchDetector):
 
     produces: ClassVar[tuple[str, ...]] = ("reconstruction",)
     default_scorer = "mse"
-    # The reference models' input: 3 x 64 x 64 in [-1, 1], matching their Tanh output.
-    input_spec = InputSpec(channels=3, size=64, value_range=(-1.0, 1.0))
+    # The dataset's own channels and size (the course's 3 x 64 x 64 only when forced), in
+    # [-1, 1] to match the Tanh output; subclasses add what their strides need.
+    input_spec = InputSpec(value_range=(-1.0, 1.0))
 
     def training_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor | None):
         return F.mse_loss(model(x), x)

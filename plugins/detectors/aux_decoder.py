@@ -20,7 +20,7 @@ combinations scored a mean AUROC of 0.965 each, against 0.951 and 0.965 for the 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +48,9 @@ class TwinDecoderAutoencoder(ResNetAutoencoder):
 class AuxDecoderAE(ResNetAE):
     name = "aux_decoder"
     produces: ClassVar[tuple[str, ...]] = ("reconstruction", "reconstruction_aux")
+    # From epoch 9 on, the training loss (mean over the 10 digits classes) falls by under 5% of
+    # its value per epoch over the next 5.
+    defaults: ClassVar[dict[str, Any]] = {**ResNetAE.defaults, "epochs": 9}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         h = self.hparams

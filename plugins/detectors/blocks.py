@@ -6,8 +6,11 @@ keeping them here means a fix reaches every detector, which then differ only in 
 
 Every channel count is the reference one times a width multiplier (as in MobileNet, Howard et
 al. 2017): ``width = 1`` is the reference model, smaller values keep its shape but make it
-cheap enough for a CPU run on 64 x 64 inputs (the reference autoencoder costs ~1.2 GFLOP per
-image forward).
+cheaper (the reference autoencoder costs ~1.2 GFLOP per image forward at 64 x 64).
+
+The blocks take any input size divisible by :data:`DOWNSAMPLING`: the fully connected layers
+are sized from the last feature map, so at 3 x 64 x 64 they are the course's and elsewhere the
+same layer pattern follows from the input.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-# The reference ResNet autoencoder, for 3 x 64 x 64 inputs.
+# The reference ResNet autoencoder, written for 3 x 64 x 64 inputs.
 STEM = 32
 STAGE_WIDTHS = (64, 128, 128, 64)
 STAGE_BLOCKS = (2, 1, 1, 1)
 DECODER_WIDTHS = (64, 128, 128, 128)  # then 3: "64-128-128-128-3"
+# Four stride-2 stages down, four doublings back up: sizes must divide by 2 ** 4.
+DOWNSAMPLING = 2 ** len(STAGE_WIDTHS)
 
 
 def scaled(channels: Sequence[int], width: float) -> list[int]:
@@ -59,7 +64,8 @@ class ResBlock(nn.Module):
 class ResNetFeatures(nn.Module):
     """3x3 stem + BN + ReLU, then one stride-2 stage of residual blocks per stage width.
 
-    Four stages take a 64 x 64 image to a 4 x 4 map with ``out_channels`` channels.
+    Four stages take an H x W image to an H/16 x W/16 map (4 x 4 at 64 x 64) with
+    ``out_channels`` channels.
     """
 
     def __init__(self, in_channels: int, width: float) -> None:
@@ -77,7 +83,7 @@ class ResNetFeatures(nn.Module):
             c_in = c_out
         self.layers = nn.Sequential(*layers)
         self.out_channels = c_in
-        self.downsampling = 2 ** len(STAGE_WIDTHS)
+        self.downsampling = DOWNSAMPLING
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -110,8 +116,8 @@ class ConvDecoder(nn.Module):
     """Latent -> Linear + BN + ReLU onto a seed map -> ConvTranspose2d stack -> Tanh.
 
     Each transposed convolution (kernel 4, stride 2, padding 1) doubles the size, so the seed
-    map (``DECODER_WIDTHS[0]`` channels) is 4 x 4 for 64 x 64 outputs; Tanh matches inputs in
-    [-1, 1].
+    map (``DECODER_WIDTHS[0]`` channels) is H/16 x W/16 (4 x 4 for 64 x 64 outputs); Tanh
+    matches inputs in [-1, 1].
     """
 
     def __init__(self, latent: int, output_shape: tuple[int, int, int], width: float) -> None:

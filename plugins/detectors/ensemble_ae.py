@@ -1,11 +1,11 @@
 """``ensemble_ae``: two encoders of one image, one decoder; a course face-anomaly variant.
 
-A fully connected encoder (12288-1024-256-64) sees the image as a flat vector and a
-convolutional encoder (3-128-256-256-128, kernel 4, stride 2, padding 1, then a Linear to 128)
-sees it as a grid; their latent codes are concatenated (192-d) and decoded by ``resnet_ae``'s
-transposed-convolution decoder. The idea is an ensemble in the encoder: the decoder can use
-whichever view reconstructs normal images better. Anomalies are images it reconstructs badly
-(default scorer: mean squared error).
+A fully connected encoder (C*H*W-1024-256-64: 12288 inputs at the course's 3 x 64 x 64) sees the
+image as a flat vector and a convolutional encoder (C-128-256-256-128, kernel 4, stride 2,
+padding 1, then a Linear to 128) sees it as a grid; their latent codes are concatenated (192-d)
+and decoded by ``resnet_ae``'s transposed-convolution decoder. The idea is an ensemble in the
+encoder: the decoder can use whichever view reconstructs normal images better. Anomalies are
+images it reconstructs badly (default scorer: mean squared error). Sizes must divide by 16.
 
 ``width`` multiplies every hidden width (not the latent sizes) as in ``blocks``; 1.0 is the
 reference model, the default 0.25 keeps the embedded ``digits`` run at a few CPU seconds per job.
@@ -19,12 +19,13 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
-from plugins.detectors.blocks import ConvDecoder, scaled
+from plugins.detectors.blocks import DOWNSAMPLING, ConvDecoder, scaled
 
 FC_WIDTHS = (1024, 256)
 FC_LATENT = 64
-CONV_WIDTHS = (128, 256, 256, 128)
+CONV_WIDTHS = (128, 256, 256, 128)  # as many stride-2 layers as the decoder has doublings
 CONV_LATENT = 128
 
 
@@ -61,7 +62,7 @@ class ConvEncoder(nn.Module):
                 nn.ReLU(inplace=True),
             ]
             c_in = c_out
-        scale = 2 ** len(CONV_WIDTHS)
+        scale = DOWNSAMPLING
         layers += [nn.Flatten(), nn.Linear(c_in * (height // scale) * (wide // scale), CONV_LATENT)]
         self.layers = nn.Sequential(*layers)
 
@@ -87,7 +88,10 @@ class EnsembleAutoencoder(nn.Module):
 
 class EnsembleAE(AutoencoderDetector):
     name = "ensemble_ae"
+    input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=DOWNSAMPLING)
     defaults: ClassVar[dict[str, Any]] = {
+        # From epoch 8 on, the training loss (mean over the 10 digits classes) falls by under 5%
+        # of its value per epoch over the next 5.
         "epochs": 8,
         "batch_size": 16,
         "lr": 1e-3,

@@ -1,10 +1,11 @@
 """``fcn_ae``: the fully connected autoencoder of the course's face anomaly-detection assignment.
 
-The flattened 3 x 64 x 64 image goes through Linear layers 12288-1024-512-256-64 to a 10-d
-latent (the bottleneck that passed the course's "medium" bar) and back through the mirror image,
-ReLU between layers and Tanh last for [-1, 1] inputs. With no convolutions it has no notion of
-locality, which is what makes it a useful contrast to ``conv_ae``. Default scorer: mean squared
-error of the reconstruction.
+The flattened image (12288 values at the course's 3 x 64 x 64, 64 for an 8 x 8 digit) goes
+through Linear layers 1024-512-256-64 to a 10-d latent (the bottleneck that passed the course's
+"medium" bar) and back through the mirror image, ReLU between layers and Tanh last for [-1, 1]
+inputs. With no convolutions it has no notion of locality, which is what makes it a useful
+contrast to ``conv_ae``; it takes any input size as it is. Default scorer: mean squared error of
+the reconstruction.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ class FCNAutoencoder(nn.Module):
 class FCNAE(AutoencoderDetector):
     name = "fcn_ae"
     defaults = {
-        # One step per epoch on a digits class: the 26M-parameter net dominates the cost.
-        "epochs": 10,
+        # Epochs, the rule for every reference model: from epoch 7 on, the training loss (mean
+        # over the 10 digits classes, seed 0) falls by under 5% of its value per epoch, averaged
+        # over the next 5 epochs. One step per epoch on a digits class (120 images).
+        "epochs": 7,
         "batch_size": 128,
         "lr": 1e-3,
         "widths": [1024, 512, 256, 64],

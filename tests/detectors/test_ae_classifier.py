@@ -67,8 +67,8 @@ def test_cutpaste_without_noise_pastes_a_rectangle_cut_from_the_other_image():
 def test_reconstruction_loss_skips_labelled_anomalies():
     detector = AEClassifier(RunContext(hparams={"alpha": 0.0}))
     detector.generator = torch.Generator().manual_seed(0)
-    model = detector.build_model((3, 64, 64)).eval()  # eval: each image's output is its own
     x, y = _digits(6), torch.tensor([0, 1, 0, 1, 1, 0])
+    model = detector.build_model(tuple(x.shape[1:])).eval()  # eval: each output is its own
     with torch.no_grad():
         loss = detector.training_loss(model, x, y)
         normal = x[y == 0]
@@ -86,9 +86,10 @@ def test_decoder_returns_its_intermediate_maps_and_the_model_one_logit_per_image
         (64, 32, 32),
         (32, 64, 64),
     ]
-    model = AutoencoderClassifier(3, width=0.25).eval()
-    x_hat, logit = model(_digits(3))
-    assert x_hat.shape == (3, 3, 64, 64) and logit.shape == (3,)
+    x = _digits(3)  # grey digits, padded 8 x 8 -> 16 x 16
+    assert x.shape == (3, 1, 16, 16)
+    x_hat, logit = AutoencoderClassifier(1, width=0.25).eval()(x)
+    assert x_hat.shape == x.shape and logit.shape == (3,)
 
 
 def test_encoder_weights_load_a_local_state_dict(tmp_path):

@@ -21,3 +21,12 @@ def test_widths_set_the_bottleneck_and_output_matches_input():
     reconstruction = model(x)
     assert reconstruction.shape == x.shape
     assert reconstruction.abs().max() <= 1.0
+
+
+def test_a_fourth_width_asks_for_sizes_divisible_by_16():
+    default, deeper = ConvAE(RunContext()), ConvAE(RunContext(hparams={"widths": [4, 8, 16, 32]}))
+    assert default.input_spec.resolve((1, 8, 8)) == (1, 8, 8)
+    assert deeper.input_spec.resolve((1, 8, 8)) == (1, 16, 16)
+    model = deeper.build_model((1, 16, 16))
+    x = torch.rand(2, 1, 16, 16) * 2 - 1
+    assert model.encoder(x).shape == (2, 32, 1, 1) and model(x).shape == x.shape

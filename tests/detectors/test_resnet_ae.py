@@ -35,3 +35,15 @@ def test_stages_hold_2_1_1_1_blocks_with_projection_shortcuts_only_where_shapes_
     projected = [not isinstance(b.shortcut, nn.Identity) for b in blocks]
     # 32 -> 64 (stride 2), 64 -> 64, 64 -> 128 (s2), 128 -> 128 (s2), 128 -> 64 (s2)
     assert projected == [True, False, True, True, True]
+
+
+def test_fully_connected_bottleneck_follows_the_last_feature_map():
+    # MNIST padded to 32 x 32: the 64-channel map is 2 x 2, so 256 features feed the latent.
+    model = ResNetAE(RunContext(hparams={"width": 1.0})).build_model((1, 32, 32)).eval()
+    to_latent = [m for m in model.encoder.head if isinstance(m, nn.Linear)]
+    from_latent = [m for m in model.decoder.layers if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in to_latent] == [(64 * 2 * 2, 64)]
+    assert [(m.in_features, m.out_features) for m in from_latent] == [(64, 64 * 2 * 2)]
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    assert model.encoder.features(x).shape == (2, 64, 2, 2)
+    assert model(x).shape == x.shape

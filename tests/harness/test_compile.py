@@ -20,4 +20,4 @@ def test_compiled_resnet_type_models_train_on_cpu(tmp_path):
     with ResultStore(tmp_path / "s.sqlite") as store:
         results = execute(plan_jobs(spec), store, SerialExecutor(), Silent())
     assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
-    assert all(r.metrics["auroc"] >= 0.9 for r in results)  # both reach 0.99 uncompiled
+    assert all(r.metrics["auroc"] >= 0.85 for r in results)  # uncompiled: 0.919 and 0.894
