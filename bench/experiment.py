@@ -94,6 +94,20 @@ class Settings:
         "fp32", "fp32, or bf16 autocast on CUDA (fast path).", check=_one_of("fp32", "bf16")
     )
     compile: bool = setting(False, "torch.compile the models (fast path).")
+    input_size: int | None = setting(
+        None,
+        "Force every detector's input to N x N (bilinear resize), e.g. the course's 64; default: "
+        "the dataset's own size, enlarged only as far as each detector needs.",
+        check=_positive,
+        recorded_at_default=False,
+    )
+    input_channels: int | None = setting(
+        None,
+        "Force every detector's input to N channels (1: grey mean, 3: replicated grey); "
+        "default: the dataset's own.",
+        check=_positive,
+        recorded_at_default=False,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -174,10 +188,15 @@ class Experiment:
     hparams: Mapping[str, Any] = field(default_factory=dict, hash=False)
     dataset_options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     settings: Settings = field(default_factory=Settings)
+    # C x H x W the detector is fed, as the planner resolved it from the dataset's shape, the
+    # detector's InputSpec and the input_size/input_channels settings; None: resolve at fit.
+    input_shape: tuple[int, int, int] | None = None
 
     def config(self, scorer: str) -> dict[str, Any]:
-        """The stored config of this experiment scored by ``scorer`` (flat: the layout of
-        schema-1 rows, whose hashes must stay valid)."""
+        """The stored config of this experiment scored by ``scorer`` (flat, as schema-1 rows
+        were, plus the effective input shape: the same settings on another dataset or detector
+        version can feed a different shape, which is a different experiment)."""
+        shape = {} if self.input_shape is None else {"input_shape": list(self.input_shape)}
         return {
             "detector": self.detector,
             "scorer": scorer,
@@ -186,6 +205,7 @@ class Experiment:
             "task": self.task,
             "hparams": dict(self.hparams),
             **self.settings.recorded(),
+            **shape,
         }
 
     def config_hash(self, scorer: str) -> str:

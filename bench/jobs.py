@@ -119,7 +119,8 @@ def run_job(
         task = build_task(splits, e.dataset, dataset_cls.one_class, e.task, s.labelled_fraction,
                           job.seed, s.max_train, s.max_test)  # fmt: skip
         trained = train(detector_cls, e, task, job.seed, device, on_epoch)
-        scored = score(trained.detector, scorers, task, job.seed, s.deterministic, device)
+        scored = score(trained.detector, scorers, task, job.seed, s.deterministic, device,
+                       trained.input_shape)  # fmt: skip
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # a broken plugin must never stop the run

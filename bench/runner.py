@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
+from bench.detector import Detector, RunContext
 from bench.errors import PlanError
 from bench.executors import Executor, ProgressSink
 from bench.experiment import Experiment, Settings, canonical_json
@@ -85,6 +86,18 @@ def _lookup(kind: str, name: str) -> Any:
         raise PlanError(str(exc.args[0])) from None
 
 
+def input_shape(
+    cls: type[Detector], hparams: dict[str, Any], raw: tuple[int, int, int], settings: Settings
+) -> tuple[int, int, int]:
+    """The C x H x W ``cls`` will be fed, from an unfitted instance's spec (a detector's spec
+    may follow its hyperparameters, e.g. conv_ae's size multiple follows its depth)."""
+    spec = cls(RunContext(hparams=hparams)).input_spec
+    try:
+        return spec.resolve(raw, settings.input_size, settings.input_channels)
+    except ValueError as exc:
+        raise PlanError(f"detector {cls.name!r}: {exc}") from None
+
+
 def plan_jobs(spec: RunSpec) -> list[Job]:
     """One job per detector x task x seed, each carrying its scorers."""
     if not spec.detectors:
@@ -124,6 +137,7 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
         except ValueError as exc:
             raise PlanError(f"detector {name!r}: {exc}") from None
         canonical_json(hparams)  # NaN or inf: refused now, not stored as invalid JSON
+        shape = input_shape(cls, hparams, tuple(splits.train_images.shape[1:]), spec.settings)
         scorer_names = spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer]
         for scorer_name in scorer_names:
             try:
@@ -138,6 +152,7 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
                 hparams=hparams,
                 dataset_options=dict(spec.dataset_options),
                 settings=spec.settings,
+                input_shape=shape,
             )
             for seed in spec.seeds:
                 jobs.append(

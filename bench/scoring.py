@@ -52,12 +52,14 @@ def score(
     seed: int,
     deterministic: bool,
     device: torch.device,
+    shape: tuple[int, int, int] | None = None,
 ) -> Scored:
-    """Score ``task``'s test images. Scoring starts from a freshly seeded RNG, so a detector
-    whose outputs are stochastic gives the same scores however often it is scored."""
+    """Score ``task``'s test images, converted to ``shape`` (the one the detector was trained
+    at; None: its spec's own resolution). Scoring starts from a freshly seeded RNG, so a
+    detector whose outputs are stochastic gives the same scores however often it is scored."""
     seed_everything(seed, deterministic)
     spec = detector.input_spec
-    test = ImageBatches(task.test_images, spec, device, seed=seed)
+    test = ImageBatches(task.test_images, spec, device, seed=seed, shape=shape)
     batch_size = int(detector.hparams.get("batch_size", DEFAULT_BATCH))
     wanted = example_indices(task)
     parts: dict[str, list[torch.Tensor]] = {s.name: [] for s in scorers}

@@ -35,6 +35,7 @@ class Trained:
     train_images_per_s: float
     steady_images_per_s: float | None
     cpu_images_per_s: float
+    input_shape: tuple[int, int, int]  # what the detector was fed; scoring feeds the same
 
 
 def sync(device: torch.device) -> None:
@@ -75,7 +76,12 @@ def train(
     ctx.on_epoch = stamp_epoch
     detector = detector_cls(ctx)
     targets = task.train_targets if detector.uses_labelled_anomalies else None
-    images = ImageBatches(task.train_images, detector.input_spec, device, targets, seed=seed)
+    shape = experiment.input_shape or detector.input_spec.resolve(
+        tuple(task.train_images.shape[1:]), settings.input_size, settings.input_channels
+    )
+    images = ImageBatches(
+        task.train_images, detector.input_spec, device, targets=targets, seed=seed, shape=shape
+    )
     start, cpu_start = time.perf_counter(), time.process_time()
     detector.fit(images)
     sync(device)
@@ -92,4 +98,5 @@ def train(
         train_images_per_s=len(images) * passes / max(seconds, 1e-9),
         steady_images_per_s=steady,
         cpu_images_per_s=len(images) * passes / max(cpu_seconds, 1e-9),
+        input_shape=tuple(images.shape),
     )

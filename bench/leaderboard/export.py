@@ -63,6 +63,7 @@ def leaderboard_dict(lb: Leaderboard) -> dict[str, Any]:
                 "n_tasks_scored": int(row["n_tasks_scored"]),
                 "parameters": _int(row["parameters"]),
                 "settings": [json.loads(s) for s in row["settings"]],
+                "input_shapes": list(row["input_shapes"]),
                 "tasks": tasks,
                 **{name: _num(row[name]) for name in _row_numbers(lb)},
             }

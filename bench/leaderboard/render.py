@@ -125,6 +125,7 @@ def results_table(lb: Leaderboard, notes: _Footnotes) -> pd.DataFrame:
             "fit s": _summary_value(row["fit_seconds"], ",.3f", row),
             "train img/s": _summary_value(row["train_images_per_s"], ",.0f", row),
             "params": _summary_value(row["parameters"], ",.0f", row),
+            "input": ", ".join(row["input_shapes"]),
         }
         records.append(record)
     return pd.DataFrame(records)
@@ -242,7 +243,7 @@ def dataset_markdown(
         f"(1 = best, {direction} is better); *avg rank* is the mean over classes, with classes "
         f"that failed ranked last. {other_text}*fit s* and *train img/s* (training images × "
         "epochs / fit seconds) are means over jobs; *params* is the median learned parameter "
-        "count.",
+        "count; *input* is the C x H x W each detector was fed.",
         "",
         table,
         "",

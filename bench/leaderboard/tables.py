@@ -177,6 +177,13 @@ def _settings(config: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in drop}, sort_keys=True)
 
 
+def _shape(config: dict[str, Any]) -> str:
+    """The input a row's detector was fed, e.g. "1x28x28" ("unrecorded" for rows stored before
+    shapes were)."""
+    shape = config.get("input_shape")
+    return "x".join(str(n) for n in shape) if shape else "unrecorded"
+
+
 def _summary(
     rows: pd.DataFrame, cells: pd.DataFrame, n_tasks: int, metrics: list[MetricColumn]
 ) -> pd.DataFrame:
@@ -202,6 +209,7 @@ def _summary(
                 "parameters": mine["parameters"].median(),
                 "status": _row_status(group["status"]),
                 "settings": sorted({_settings(c) for c in configs}),
+                "input_shapes": sorted({_shape(c) for c in configs}),
             }
         )
     summary = pd.DataFrame(records)

@@ -32,6 +32,15 @@ class RuffRecipe(TorchDetector):
     # Per input shape, the values of hyperparameters whose default is None.
     shape_settings: ClassVar[Settings] = {}
 
+    @classmethod
+    def check_hparams(cls, hparams: dict[str, Any]) -> None:
+        # A None is the authors' value for the input shape, known only at fit: check the
+        # fallback (MNIST) values in its place, so the recipe's own numbers are checked too.
+        fallback = cls.shape_settings.get(MNIST_SHAPE, {})
+        super().check_hparams(
+            {**hparams, **{k: v for k, v in fallback.items() if hparams.get(k) is None}}
+        )
+
     def fit(self, train: ImageBatches) -> RuffRecipe:
         shape = tuple(train.shape)
         settings = self.shape_settings.get(shape, self.shape_settings.get(MNIST_SHAPE, {}))

@@ -80,13 +80,30 @@ def test_every_setting_is_a_suite_key_and_a_run_option(tmp_path):
         assert flag in help_text
 
 
-def test_settings_at_their_defaults_keep_schema_1_config_hashes():
-    # Rows stored before the settings moved into one definition were hashed from exactly this
-    # layout; a new setting at its default must not move them (resume and compare match on it).
+def test_settings_at_their_defaults_stay_out_of_the_config():
+    # The config hashed into a row is schema 1's layout plus the effective input shape; a
+    # setting added later (input_size, input_channels) enters it only when set, so adding one
+    # never moves the hashes of the rows already stored.
     (job,) = plan_jobs(RunSpec(detectors=["pca"], classes=["0"]))
     schema_1 = {"detector": "pca", "scorer": "mse", "dataset": "digits", "dataset_options": {},
                 "task": "0", "hparams": {"n_components": 0.9}, "labelled_fraction": 0.0,
                 "max_train": None, "max_test": None, "deterministic": True, "precision": "fp32",
-                "compile": False}  # fmt: skip
+                "compile": False, "input_shape": [1, 8, 8]}  # fmt: skip
     canonical = json.dumps(schema_1, sort_keys=True, default=str)
     assert job.row_keys() == [(hashlib.sha256(canonical.encode()).hexdigest()[:16], 0)]
+
+
+def test_a_forced_shape_is_part_of_the_experiment():
+    forced = Settings(input_size=64, input_channels=3)
+    (native,) = plan_jobs(RunSpec(detectors=["conv_ae"], classes=["0"]))
+    (course,) = plan_jobs(RunSpec(detectors=["conv_ae"], classes=["0"], settings=forced))
+    assert native.experiment.input_shape == (1, 8, 8)
+    assert course.experiment.input_shape == (3, 64, 64)
+    config = course.experiment.config("mse")
+    assert config["input_size"] == 64 and config["input_shape"] == [3, 64, 64]
+    assert native.row_keys() != course.row_keys()
+
+
+def test_a_shape_a_detector_cannot_take_is_refused_before_training():
+    with pytest.raises(PlanError, match="detector 'conv_ae'"):
+        plan_jobs(RunSpec(detectors=["conv_ae"], classes=["0"], settings=Settings(input_size=30)))
