@@ -8,13 +8,14 @@ second, not after an hour of training.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import environment
+from bench.dataset import DataError
 from bench.detector import Detector, RunContext
 from bench.errors import PlanError
 from bench.executors import Executor, ProgressSink
@@ -25,7 +26,7 @@ from bench.paths import resolve_data_dir
 from bench.plugins import plugin_manager, registry
 from bench.results import JobResult
 from bench.store import ResultStore
-from bench.tasks import task_names
+from bench.tasks import resolve_task, task_names
 
 log = logging.getLogger("bench.runner")
 
@@ -98,6 +99,13 @@ def input_shape(
         raise PlanError(f"detector {cls.name!r}: {exc}") from None
 
 
+def _resolved(requested: str, class_names: Sequence[str], dataset: str) -> str:
+    try:
+        return resolve_task(requested, class_names, dataset)
+    except DataError as exc:
+        raise PlanError(str(exc)) from None
+
+
 def plan_jobs(spec: RunSpec) -> list[Job]:
     """One job per detector x task x seed, each carrying its scorers."""
     if not spec.detectors:
@@ -122,9 +130,17 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
     check_hparam_keys(spec.hparams, own, detector_classes)
     device = str(environment.resolve_device(spec.device))
     data_dir = str(resolve_data_dir(spec.data_dir))
+    known = getattr(dataset_cls, "class_names", None)
+    classes = spec.classes
+    if classes is not None and known is not None and dataset_cls.one_class:
+        # Fixed class names: a typo (or the literature's index, "4" for deer) is settled
+        # before a minute of loading.
+        classes = [_resolved(c, known, spec.dataset) for c in classes]
     splits = load_splits(spec.dataset, data_dir, spec.dataset_options)
     all_tasks = task_names(splits, spec.dataset, dataset_cls.one_class)
-    tasks = all_tasks if spec.classes is None else spec.classes
+    if classes is not None and dataset_cls.one_class:
+        classes = [_resolved(c, all_tasks, spec.dataset) for c in classes]
+    tasks = all_tasks if classes is None else classes
     missing = [t for t in tasks if t not in all_tasks]
     if missing:
         raise PlanError(f"{spec.dataset} has no task(s) {missing}; tasks: {', '.join(all_tasks)}")

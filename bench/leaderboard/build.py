@@ -93,10 +93,10 @@ def build_leaderboards(
     """Regenerate ``out_dir`` from the store; returns the files written (plots excluded)."""
     reg = registry()
     directions = {n: reg.get("metrics", n).higher_is_better for n in reg.names("metrics")}
-    boards = build_all(read_results(store_path), directions)
+    boards = build_all(read_results(store_path, metric_names=directions), directions)
     reference: list[ReferenceRow] = load_reference(reference_path)
     written: list[Path] = []
-    with ResultStore(store_path) as store:
+    with ResultStore(store_path, readonly=True) as store:
         for name, lb in boards.items():
             figures = draw_plots(lb, store, out_dir) if with_plots else None
             _write(out_dir / f"{name}.md", dataset_markdown(lb, figures, reference), written)

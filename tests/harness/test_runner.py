@@ -64,7 +64,7 @@ def test_incompatible_scorer_is_refused_before_training():
     [
         (RunSpec(detectors=["nope"]), "unknown detector 'nope'"),
         (RunSpec(detectors=["pca"], dataset="nope"), "unknown dataset 'nope'"),
-        (RunSpec(detectors=["pca"], classes=["11"]), r"no task\(s\) \['11'\]"),
+        (RunSpec(detectors=["pca"], classes=["11"]), "has no class '11'"),
         (RunSpec(detectors=["pca"], hparams={"epochz": 3}), "epochz"),
         (RunSpec(detectors=["pca"], detector_hparams={"pca": {"lr": 1}}), "'pca' has no hyper"),
         (RunSpec(detectors=[]), "no detector selected"),
