@@ -143,6 +143,7 @@ def _provenance_table(lb: Leaderboard) -> str:
         ("device", "; ".join(p["devices"])),
         ("run between", f"{p['first_started_at']} and {p['last_finished_at']}"),
         ("seeds used", ", ".join(str(s) for s in p["seeds"])),
+        ("torch threads", ", ".join(p.get("torch_threads", [])) or "unknown"),
         ("data", "; ".join(caps or "full splits" for caps in p["data_caps"])),
     ]
     return pd.DataFrame(pairs, columns=["produced from", ""]).to_markdown(

@@ -139,9 +139,15 @@ def _board_rows(board: dict[str, Any], metric_names: list[str]) -> list[Row]:
     provenance = board["provenance"]
     all_seeds = [int(s) for s in provenance.get("seeds", [])]
     device = _device(provenance)
+    recorded = {
+        key: values[0]
+        for key, field in (("torch_threads", "torch_threads"), ("torch", "torch_versions"))
+        if len(values := provenance.get(field, [])) == 1
+    }
     environment = {
         **{k: UNRECORDED for k in ENVIRONMENT},
         **device,
+        **recorded,
         **({"cuda": None} if device["device"] == "cpu" else {}),
     }
     commit = "+".join(provenance.get("git_commits", [])) or None

@@ -251,6 +251,9 @@ def _provenance(rows: pd.DataFrame) -> dict[str, Any]:
         "first_started_at": min(_unique(rows["started_at"]), default=None),
         "last_finished_at": max(_unique(rows["finished_at"]), default=None),
         "seeds": sorted(int(s) for s in rows["seed"].unique()),
+        # What makes rows reproduce bit for bit besides their config (bench compare reads them).
+        "torch_threads": sorted({str(v.get("torch_threads")) for v in rows["versions"]}),
+        "torch_versions": _unique(rows["torch_version"]),
         "data_caps": sorted(
             {_caps(config) for config in rows["config"]}, key=lambda caps: (caps is None, caps)
         ),

@@ -253,7 +253,15 @@ def test_metric_directions_come_from_the_registered_metrics(export, tmp_path):
 def test_a_leaderboard_json_is_compared_only_where_it_records_enough(store, tmp_path):
     args = ["leaderboard", "--store", str(store), "--out", str(tmp_path), "--no-plots"]
     assert CliRunner().invoke(cli, args).exit_code == 0
-    result = _compare(str(tmp_path / "digits.json"), str(store))
+    board = tmp_path / "digits.json"
+    result = _compare(str(board), str(store))  # the board records seeds, threads and torch
+    assert result.exit_code == 0, result.output
+    assert "compared 2 (regressed 0, improved 0)" in result.output
+    data = json.loads(board.read_text())
+    del data["provenance"]["torch_threads"]  # as boards written before it was recorded
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(data))
+    result = _compare(str(older), str(store))
     assert result.exit_code == 0, result.output
     assert "not comparable (2): the baseline side records no torch threads" in result.output
     assert "nothing was compared like for like" in result.output
