@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import click
+import torch
 from rich.console import Console
 
 from bench.commands.errors import friendly_errors
@@ -81,6 +82,12 @@ EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 1, 130
     "--resume", is_flag=True, help="Skip jobs already stored with the same config hash and seed."
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Torch CPU threads per job (default: torch's, i.e. $OMP_NUM_THREADS or every core); "
+    "recorded in every row, as results depend on it.",
+)
+@click.option(
     "--executor",
     default="serial",
     show_default=True,
@@ -104,6 +111,8 @@ def run_command(**opts: Any) -> None:
     usage or setup error before any training; 130 interrupted (finished jobs are stored).
     """
     spec = _spec_from_options(opts)
+    if opts["threads"]:
+        torch.set_num_threads(opts["threads"])
     jobs = plan_jobs(spec)
     executor = make_executor(
         opts["executor"], address=opts["ray_address"], gpus_per_job=opts["ray_gpus_per_job"]

@@ -4,6 +4,7 @@ setup error before any training, 130 interrupted (what finished is stored, and i
 from __future__ import annotations
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from bench.cli import cli
@@ -51,3 +52,13 @@ def test_ctrl_c_exits_130_saying_what_is_stored_and_how_to_continue(tmp_path, br
     assert "1 result row(s) of this run are stored" in result.output
     assert "--resume" in result.output
     assert list(read_results(store)["detector"]) == ["pca"]
+
+
+def test_threads_sets_and_records_the_torch_thread_count(tmp_path):
+    before = torch.get_num_threads()
+    try:
+        result, store = _run(tmp_path, "-d", "pca", "--threads", "1")
+        assert result.exit_code == 0, result.output
+        assert read_results(store)["versions"][0]["torch_threads"] == "1"
+    finally:
+        torch.set_num_threads(before)
