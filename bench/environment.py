@@ -46,7 +46,14 @@ def git_commit() -> str | None:
 def resolve_device(requested: str = "auto") -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise SetupError(
+            f"--device {requested!r} is not a device; use auto, cpu, cuda or cuda:N"
+        ) from None
+    if device.type not in ("cpu", "cuda"):
+        raise SetupError(f"--device {requested}: the harness runs on cpu or cuda[:N] only")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SetupError(f"--device {requested} asked for CUDA but torch sees no CUDA device")
     return device

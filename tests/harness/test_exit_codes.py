@@ -62,3 +62,10 @@ def test_threads_sets_and_records_the_torch_thread_count(tmp_path):
         assert read_results(store)["versions"][0]["torch_threads"] == "1"
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("device", ["tpu", "mps", "cuda:x"])
+def test_an_unknown_device_is_a_one_line_usage_error(tmp_path, device):
+    result, store = _run(tmp_path, "-d", "pca", "--device", device)
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "--device" in result.output
