@@ -8,6 +8,7 @@ second, not after an hour of training.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -112,9 +113,13 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
         raise PlanError("no detector selected; pass --detector NAME or --all")
     if not spec.seeds:
         raise PlanError("no seed selected")
-    bad_seeds = [s for s in spec.seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
-    if bad_seeds:
-        raise PlanError(f"seeds must be integers >= 0, got {bad_seeds}")
+    bad_seeds = [
+        s for s in spec.seeds if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**32
+    ]
+    if bad_seeds:  # NumPy's legacy seed, which the harness sets too, takes 32 bits
+        raise PlanError(f"seeds must be integers in [0, 2**32), got {bad_seeds}")
+    if spec.classes is not None and not spec.classes:
+        raise PlanError("no class selected; pass --classes NAME or leave it out for every class")
     detector_classes = {name: _lookup("detectors", name) for name in spec.detectors}
     dataset_cls = _lookup("datasets", spec.dataset)
     for name in spec.scorers or []:
@@ -140,7 +145,9 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
     all_tasks = task_names(splits, spec.dataset, dataset_cls.one_class)
     if classes is not None and dataset_cls.one_class:
         classes = [_resolved(c, all_tasks, spec.dataset) for c in classes]
-    tasks = all_tasks if classes is None else classes
+    # A repeated class, seed or scorer would train the same job twice for one stored row.
+    tasks = all_tasks if classes is None else list(dict.fromkeys(classes))
+    seeds = list(dict.fromkeys(spec.seeds))
     missing = [t for t in tasks if t not in all_tasks]
     if missing:
         raise PlanError(f"{spec.dataset} has no task(s) {missing}; tasks: {', '.join(all_tasks)}")
@@ -154,7 +161,9 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
             raise PlanError(f"detector {name!r}: {exc}") from None
         canonical_json(hparams)  # NaN or inf: refused now, not stored as invalid JSON
         shape = input_shape(cls, hparams, tuple(splits.train_images.shape[1:]), spec.settings)
-        scorer_names = spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer]
+        scorer_names = list(
+            dict.fromkeys(spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer])
+        )
         for scorer_name in scorer_names:
             try:
                 _lookup("scorers", scorer_name).check_compatible(name, cls.produces)
@@ -170,7 +179,7 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
                 settings=spec.settings,
                 input_shape=shape,
             )
-            for seed in spec.seeds:
+            for seed in seeds:
                 jobs.append(
                     Job(experiment, seed, tuple(scorer_names), device, data_dir, spec.suite)
                 )
@@ -223,6 +232,11 @@ def _record(
     try:
         hook.bench_report_result(result=result, output_dir=Path(store.path).parent)
     except Exception:  # a reporting plugin must not lose the run
-        log.exception("a bench_report_result hook failed for %s", result.detector)
+        log.warning(
+            "a bench_report_result hook failed for %s: %s (bench -vv: traceback)",
+            result.detector,
+            sys.exc_info()[1],
+        )
+        log.debug("hook failure", exc_info=True)
     if on_result is not None:
         on_result(result)

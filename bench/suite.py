@@ -76,7 +76,9 @@ def load_suite(path: str | Path, all_detectors: list[str]) -> RunSpec:
     stray = sorted(set(data) - set(TABLES))
     if stray:
         raise PlanError(f"{path}: unknown table(s) {stray}; known: {list(TABLES)}")
-    suite = _table(path, "[suite]", data.get("suite", {}))
+    if "suite" not in data:
+        raise PlanError(f"{path}: no [suite] table; a suite names at least its dataset there")
+    suite = _table(path, "[suite]", data["suite"])
     unknown = sorted(set(suite) - set(suite_keys()))
     if unknown:
         raise PlanError(f"{path}: unknown [suite] key(s) {unknown}; known: {suite_keys()}")

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bench.commands.options import NON_NEGATIVE
 from bench.errors import BenchError
 from bench.leaderboard.compare import (
     DEFAULT_MIN_FIT_SECONDS,
@@ -90,19 +91,19 @@ def _print_report(console: Console, title: str, outcomes: list[Outcome], show_al
     "--metric-tolerance",
     "--auroc-tolerance",
     "metric_tolerance",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     help="Allowed change of every metric (default: max(0.01, 2 x the baseline's std over seeds)).",
 )
 @click.option(
     "--throughput-tolerance",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     default=DEFAULT_THROUGHPUT_TOLERANCE,
     show_default=True,
     help="Allowed drop in training images/s, in percent.",
 )
 @click.option(
     "--min-fit-seconds",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     default=DEFAULT_MIN_FIT_SECONDS,
     show_default=True,
     help="Compare throughput only when a fit took at least this long (shorter ones are noise).",
@@ -136,6 +137,11 @@ def compare_command(
     seed, are "not comparable", never regressions. Exit 0: no regression; 1: a regression;
     2: could not compare.
     """
+    if write_baseline and (Path(baseline).is_dir() or Path(baseline).suffix != ".json"):
+        raise CannotCompare(
+            f"--write-baseline writes a results export (.json); {baseline} is not one, "
+            "and a results store is never overwritten"
+        )
     current = current or str(DEFAULT_STORE)
     try:
         metrics = _registered_metrics()
@@ -171,8 +177,9 @@ def compare_command(
     else:
         _print_report(Console(), f"{baseline} -> {current}", outcomes, show_all)
     if write_baseline:
+        target = Path(baseline)
         try:
-            Path(baseline).write_text(export_json(after))
+            target.write_text(export_json(after))
         except BenchError as exc:
             raise CannotCompare(str(exc)) from exc
         click.echo(f"wrote {baseline}: {len(after)} rows from {current}", err=as_json)

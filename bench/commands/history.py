@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.commands.errors import friendly_errors
+from bench.commands.options import NON_NEGATIVE
+from bench.errors import PlanError
 from bench.leaderboard.compare import (
     DEFAULT_MIN_FIT_SECONDS,
     DEFAULT_THROUGHPUT_TOLERANCE,
@@ -54,26 +56,29 @@ def _tables(series: list[Series], metric: str) -> list[Table]:
     return list(tables.values())
 
 
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")  # what matplotlib writes without extra backends
+
+
 @click.command("history")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option("--metric", default="auroc", show_default=True, help="Metric to follow.")
 @click.option(
     "--tolerance",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     default=MIN_TOLERANCE,
     show_default=True,
     help="Smallest change of the metric that counts as a step.",
 )
 @click.option(
     "--throughput-tolerance",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     default=DEFAULT_THROUGHPUT_TOLERANCE,
     show_default=True,
     help="Smallest change of training images/s that counts as a step, in percent.",
 )
 @click.option(
     "--min-fit-seconds",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     default=DEFAULT_MIN_FIT_SECONDS,
     show_default=True,
     help="Show throughput only where fits took at least this long (shorter ones are noise).",
@@ -103,7 +108,12 @@ def history_command(
     commit each row records. A step is flagged at the commit from which every later point
     differs from the mean before it by more than max(tolerance, 3 x the noise).
     """
+    if Path(plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise PlanError(f"--plot {plot}: write a {', '.join(PLOT_SUFFIXES)} file")
     rows = [row for source in sources for row in load_rows(Path(source), [metric])]
+    present = sorted({name for row in rows for name in row.metrics})
+    if rows and metric not in present:
+        raise PlanError(f"no row records metric {metric!r}; recorded: {', '.join(present)}")
     series = build_history(rows, metric, tolerance, throughput_tolerance, min_fit_seconds)
     history_png(series, metric, Path(plot))
     if as_json:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from typing import Any
+
+import click
 
 from bench.errors import PlanError
 
@@ -28,3 +31,22 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, Any]:
             raise PlanError(f"{option} expects KEY=VALUE, got {value!r}")
         pairs[key.strip()] = parse_literal(raw.strip())
     return pairs
+
+
+class NonNegativeFloat(click.ParamType):
+    """A finite number >= 0: NaN would pass a range check (every comparison with it is false)
+    and silently turn a tolerance off."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number < 0:
+            self.fail(f"{value!r} is not a finite number >= 0", param, ctx)
+        return number
+
+
+NON_NEGATIVE = NonNegativeFloat()

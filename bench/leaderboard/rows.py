@@ -202,6 +202,8 @@ def load_rows(path: Path, metric_names: list[str]) -> list[Row]:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise LeaderboardError(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise LeaderboardError(f"{path} is not UTF-8 text, so not JSON") from None
     except json.JSONDecodeError as exc:
         raise LeaderboardError(f"{path} is not valid JSON: {exc}") from None
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:

@@ -25,7 +25,9 @@ from bench.suite import load_suite
         (["--batch-size", "0"], "batch_size must be an integer >= 1"),
         (["--lr", "nan"], "lr must be a finite number > 0, got nan"),
         (["--lr", "-1"], "lr must be a finite number > 0"),
-        (["--seeds", "-1"], "seeds must be integers >= 0"),
+        (["--seeds", "-1"], "seeds must be integers in [0, 2**32)"),
+        (["--seeds", "99999999999999999999"], "seeds must be integers in [0, 2**32)"),
+        (["--classes", ""], "no class selected"),
         (["--seeds", "a"], "--seeds expects integers"),
         (["--set", "nosuch.epochs=1"], "settings for unknown detector(s) ['nosuch']"),
         (["--set", "epochs=abc"], "epochs must be an integer >= 1, got 'abc'"),
@@ -107,3 +109,16 @@ def test_a_forced_shape_is_part_of_the_experiment():
 def test_a_shape_a_detector_cannot_take_is_refused_before_training():
     with pytest.raises(PlanError, match="detector 'conv_ae'"):
         plan_jobs(RunSpec(detectors=["conv_ae"], classes=["0"], settings=Settings(input_size=30)))
+
+
+def test_repeated_classes_seeds_and_scorers_plan_each_job_once():
+    spec = RunSpec(detectors=["pca"], classes=["0", "0"], seeds=[0, 0], scorers=["mse", "mse"])
+    (job,) = plan_jobs(spec)
+    assert job.scorers == ("mse",) and job.seed == 0
+
+
+def test_a_suite_without_a_suite_table_is_refused(tmp_path):
+    path = tmp_path / "empty.toml"
+    path.write_text("")
+    with pytest.raises(PlanError, match=r"no \[suite\] table"):
+        load_suite(path, ["pca"])
