@@ -47,3 +47,18 @@ def test_sigkill_then_resume(tmp_path):
         rows = conn.execute("SELECT task, seed, status FROM results ORDER BY task").fetchall()
     assert sorted(task for task, _, _ in rows) == [str(k) for k in range(10)]
     assert {status for _, _, status in rows} == {"ok"}
+
+
+def test_sigterm_says_what_is_stored_and_exits_130(tmp_path):
+    store = tmp_path / "s.sqlite"
+    proc = subprocess.Popen(
+        BENCH + ARGS, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while _rows(store) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "result row(s) of this run are stored" in " ".join(out.split())
+    assert _rows(store) >= 1
