@@ -12,6 +12,10 @@ version 1 store is upgraded in place in one transaction, and a read-only open (w
 Schema version 2 keeps every metric only in the ``metrics`` JSON column (version 1 also copied
 AUROC, AUPRC and FPR95 into columns of their own, so a plugin's metric was second-class) and
 adds the steady-state and per-CPU-second training throughputs.
+
+It is longer than the project's ~250-line guide because opening, checking, migrating, writing
+with lock retries and reading read-only all act on the same connection and schema; split up,
+each part would have to re-derive which file state it may touch.
 """
 
 from __future__ import annotations
