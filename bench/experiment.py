@@ -151,9 +151,14 @@ def _hints() -> dict[str, Any]:
     return typing.get_type_hints(Settings)
 
 
+def hint_kinds(hint: Any) -> tuple[Any, ...]:
+    """The types a field annotated ``hint`` takes: ``int | None`` -> (int, NoneType)."""
+    return typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+
+
 def type_problem(value: Any, hint: Any) -> str | None:
     """What is wrong with ``value`` for a field annotated ``hint`` (None: nothing)."""
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    options = hint_kinds(hint)
     if value is None:
         return None if type(None) in options else "must not be empty"
     for kind in options:

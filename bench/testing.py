@@ -50,7 +50,7 @@ from bench.detector import Detector, RunContext, UndeclaredHyperparameterError
 from bench.images import ImageBatches, InputSpec
 from bench.plugins import registry
 from bench.registry import UnknownNameError
-from bench.scorer import Scorer
+from bench.scorer import IncompatibleScorerError, Scorer
 from bench.seeding import seed_everything
 
 CPU = torch.device("cpu")
@@ -202,11 +202,10 @@ def _scorer(cls: type[Detector], scorer: Scorer | str | None) -> Scorer:
                 f"{exc}: pass the scorer to the kit (scorer=Scorer(...)) to test {cls.name} "
                 "without the plugin that registers it"
             ) from exc
-    missing = [n for n in scorer.needs if n not in cls.produces]
-    assert not missing, (
-        f"scorer {scorer.name!r} needs outputs {missing} that {cls.name} does not produce; "
-        f"pass a scorer of {list(cls.produces)}"
-    )
+    try:
+        scorer.check_compatible(cls.name, cls.produces)
+    except IncompatibleScorerError as exc:
+        raise AssertionError(f"{exc}; pass a scorer of {list(cls.produces)}") from None
     return scorer
 
 

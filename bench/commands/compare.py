@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bench.commands.errors import EXIT_USAGE, OneLineError
 from bench.commands.options import NON_NEGATIVE
 from bench.errors import BenchError
 from bench.leaderboard.compare import (
@@ -33,11 +34,7 @@ from bench.leaderboard.compare import (
 from bench.leaderboard.rows import export_json, load_rows
 from bench.store import DEFAULT_STORE
 
-NO_REGRESSION, REGRESSION, CANNOT_COMPARE = 0, 1, 2
-
-
-class CannotCompare(click.ClickException):
-    exit_code = CANNOT_COMPARE
+NO_REGRESSION, REGRESSION, CANNOT_COMPARE = 0, 1, EXIT_USAGE
 
 
 def _registered_metrics() -> dict[str, bool]:
@@ -138,7 +135,7 @@ def compare_command(
     2: could not compare.
     """
     if write_baseline and (Path(baseline).is_dir() or Path(baseline).suffix != ".json"):
-        raise CannotCompare(
+        raise OneLineError(
             f"--write-baseline writes a results export (.json); {baseline} is not one, "
             "and a results store is never overwritten"
         )
@@ -152,7 +149,7 @@ def compare_command(
             return
         before = load_rows(Path(baseline), list(metrics))
     except BenchError as exc:
-        raise CannotCompare(str(exc)) from exc
+        raise OneLineError(str(exc)) from exc
     tol = Tolerances(metric_tolerance, throughput_tolerance, min_fit_seconds)
     outcomes = compare_rows(before, after, metrics, tol)
     counts = summary(outcomes)
@@ -181,11 +178,11 @@ def compare_command(
         try:
             target.write_text(export_json(after))
         except BenchError as exc:
-            raise CannotCompare(str(exc)) from exc
+            raise OneLineError(str(exc)) from exc
         click.echo(f"wrote {baseline}: {len(after)} rows from {current}", err=as_json)
         return
     if problem:
-        raise CannotCompare(problem)
+        raise OneLineError(problem)
     if code == NO_REGRESSION and not as_json:
         nothing = " (nothing was compared like for like: see why above)"
         click.echo("no regressions" + ("" if counts["compared"] else nothing))

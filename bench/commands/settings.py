@@ -4,14 +4,13 @@ a new setting is a suite key and a command-line option without another line of c
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from bench.experiment import Settings
+from bench.experiment import Settings, hint_kinds
 
 F = typing.TypeVar("F", bound=Callable[..., Any])
 PREFIX = "setting_"  # keeps generated parameter names apart from the command's own
@@ -22,7 +21,7 @@ def _flag(f: dataclasses.Field) -> str:
 
 
 def _option(f: dataclasses.Field, hint: Any) -> Callable[[F], F]:
-    kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    kinds = hint_kinds(hint)
     flag, help_text, dest = _flag(f), f.metadata["help"], PREFIX + f.name
     if bool in kinds:
         name = flag.removeprefix("--")
