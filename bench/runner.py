@@ -136,14 +136,14 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
     device = str(environment.resolve_device(spec.device))
     data_dir = str(resolve_data_dir(spec.data_dir))
     known = getattr(dataset_cls, "class_names", None)
-    classes = spec.classes
-    if classes is not None and known is not None and dataset_cls.one_class:
+    classes, by_name = spec.classes, spec.classes is not None and dataset_cls.one_class
+    if by_name and known is not None:
         # Fixed class names: a typo (or the literature's index, "4" for deer) is settled
         # before a minute of loading.
         classes = [_resolved(c, known, spec.dataset) for c in classes]
     splits = load_splits(spec.dataset, data_dir, spec.dataset_options)
     all_tasks = task_names(splits, spec.dataset, dataset_cls.one_class)
-    if classes is not None and dataset_cls.one_class:
+    if by_name and known is None:  # names known only once loaded
         classes = [_resolved(c, all_tasks, spec.dataset) for c in classes]
     # A repeated class, seed or scorer would train the same job twice for one stored row.
     tasks = all_tasks if classes is None else list(dict.fromkeys(classes))
