@@ -116,7 +116,7 @@ def run_command(**opts: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     spec = _spec_from_options(opts)
     # One thread by default: on 2 idle cores a second thread saved 20% of `bench run --all`
-    # (119 s -> 95 s), but beside one other training process it made a job 2-3x slower
+    # (119 s -> 95 s), but beside two other training processes (load 2.6) it made a job 2-3x slower
     # (resnet_ae, MNIST 300 images: 5.7-8.4 s -> 10.8-25.9 s); and the committed leaderboards
     # and CI baseline are 1-thread results, which only a 1-thread run reproduces bit for bit.
     torch.set_num_threads(opts["threads"])
