@@ -199,7 +199,14 @@ def _spec_from_options(opts: dict[str, Any]) -> RunSpec:
     )
     if spec.suite is not None:
         pinned = load_suite(opts["suite"], every)
-        # Where the data lives and which device runs it do not change the experiment.
-        if replace(spec, device=pinned.device, data_dir=pinned.data_dir) != pinned:
+        # Where the data lives and which device runs it do not change the experiment, and a
+        # part of the suite's grid (seed 0 now, seeds 1-2 later with --resume) runs the
+        # suite's own experiments.
+        unchanged = {"device": pinned.device, "data_dir": pinned.data_dir}
+        for key in ("detectors", "classes", "seeds"):
+            mine, theirs = getattr(spec, key), getattr(pinned, key)
+            if mine is not None and (theirs is None or set(mine) <= set(theirs)):
+                unchanged[key] = theirs
+        if replace(spec, **unchanged) != pinned:
             spec.suite = f"{spec.suite} (with command-line overrides)"
     return spec

@@ -5,18 +5,26 @@ to a classifier's softmax outputs. It needs only two statistics of the observati
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import polygamma, psi
+import torch
+from scipy.special import psi
 
 TOLERANCE = 1e-9  # Golan's: stop when the update moves alpha by less than this (l2)
 MAX_ITERATIONS = 1000
 NEWTON_STEPS = 5  # Minka's inverse digamma converges in five Newton steps
 
 
+def _trigamma(x: np.ndarray) -> np.ndarray:
+    # torch's, not scipy's polygamma(1, x): scipy's took 1.8 s of geom's 2.9 s fit on a digits
+    # class (~900 iterations over 72 x 72 rows); torch's is 10x faster per call (0.09 vs 0.86
+    # ms) and agrees to 2e-9, which only steers Newton's steps, not the root they reach.
+    return torch.special.polygamma(1, torch.from_numpy(x)).numpy()
+
+
 def _inverse_digamma(y: np.ndarray) -> np.ndarray:
     # Minka's initial guess, then Newton's method on psi(x) = y.
     x = np.where(y >= -2.22, np.exp(y) + 0.5, -1.0 / (y - psi(1.0)))
     for _ in range(NEWTON_STEPS):
-        x = x - (psi(x) - y) / polygamma(1, x)
+        x = x - (psi(x) - y) / _trigamma(x)
     return x
 
 

@@ -3,8 +3,9 @@ training images, Adam with one tenfold learning-rate drop, and settings chosen b
 
 The harness's loop has no learning-rate schedule, so the drop is applied from the per-epoch
 report (after epoch ``lr_milestone``, as ``MultiStepLR(milestones=[lr_milestone], gamma=0.1)``).
-A hyperparameter left at ``None`` takes the authors' value for the input shape (their MNIST
-value for shapes they did not run), so a suite or ``--set`` can still pin any of them.
+A hyperparameter left at ``None`` takes the authors' value for the input shape, or for a shape
+they did not run (e.g. digits' 1 x 8 x 8) our ``OTHER_SHAPES`` value, so a suite or ``--set``
+can still pin any of them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from torch import nn
 from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
 from plugins.detectors.gcn import GCNMinMax
-from plugins.detectors.lenet import MNIST_SHAPE
 
-Settings = dict[tuple[int, int, int], dict[str, Any]]
+# Key of the settings for every shape without its own entry.
+OTHER_SHAPES = "other"
+Settings = dict[tuple[int, int, int] | str, dict[str, Any]]
 
 
 class RuffRecipe(TorchDetector):
@@ -34,16 +36,16 @@ class RuffRecipe(TorchDetector):
 
     @classmethod
     def check_hparams(cls, hparams: dict[str, Any]) -> None:
-        # A None is the authors' value for the input shape, known only at fit: check the
-        # fallback (MNIST) values in its place, so the recipe's own numbers are checked too.
-        fallback = cls.shape_settings.get(MNIST_SHAPE, {})
-        super().check_hparams(
-            {**hparams, **{k: v for k, v in fallback.items() if hparams.get(k) is None}}
-        )
+        # A None is the value for the input shape, known only at fit: check every shape's
+        # values in its place, so the recipe's own numbers are checked too.
+        for values in cls.shape_settings.values() or [{}]:
+            super().check_hparams(
+                {**hparams, **{k: v for k, v in values.items() if hparams.get(k) is None}}
+            )
 
     def fit(self, train: ImageBatches) -> RuffRecipe:
         shape = tuple(train.shape)
-        settings = self.shape_settings.get(shape, self.shape_settings.get(MNIST_SHAPE, {}))
+        settings = self.shape_settings.get(shape, self.shape_settings.get(OTHER_SHAPES, {}))
         for key, value in settings.items():
             if self.hparams.get(key) is None:
                 self.hparams[key] = value

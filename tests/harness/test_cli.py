@@ -59,12 +59,11 @@ def test_unknown_suite_key_is_refused(tmp_path):
 
 def test_overriding_a_suite_is_recorded_with_the_results(tmp_path):
     suite = tmp_path / "mini.toml"
-    suite.write_text('[suite]\ndetectors = ["pca"]\nclasses = [1]\n')
+    suite.write_text('[suite]\ndetectors = ["pca"]\nclasses = [1]\nseeds = [0, 1]\n')
     store = tmp_path / "s.sqlite"
-    assert _invoke("run", "--suite", str(suite), "--store", str(store)).exit_code == 0
-    assert (
-        _invoke("run", "--suite", str(suite), "--seeds", "4", "--store", str(store)).exit_code == 0
-    )
+    for seeds in ("1", "4"):  # a part of the suite's grid, then a seed it does not pin
+        run = _invoke("run", "--suite", str(suite), "--seeds", seeds, "--store", str(store))
+        assert run.exit_code == 0, run.output
     assert read_results(store)["suite"].tolist() == [
         str(suite), f"{suite} (with command-line overrides)"
     ]  # fmt: skip
