@@ -132,9 +132,13 @@ class PoolExecutor:
                 source, limit = (suspects, 1) if solo else (todo, self.workers)
                 with _children_ignore_sigint():
                     while source and len(running) < limit and not broken:
-                        job = source.popleft()
+                        try:
+                            future = pool.submit(run_job, source[0])
+                        except BrokenProcessPool:  # a worker died since the last result
+                            broken = True
+                            break
+                        running[future] = job = source.popleft()
                         progress.job_started(job)
-                        running[pool.submit(run_job, job)] = job
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = running.pop(future)
