@@ -94,6 +94,7 @@ EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 1, 130
     "--workers",
     default="auto",
     show_default=True,
+    metavar="N|auto",
     help="Jobs at once for --executor local, each in a worker process (auto: one per usable "
     "CPU; 1: one at a time in this process).",
 )
@@ -132,17 +133,17 @@ def run_command(**opts: Any) -> None:
     # this thread count too, so their results are the same bits).
     torch.set_num_threads(opts["threads"])
     jobs = plan_jobs(spec)
+    executor = make_executor(
+        opts["executor"],
+        workers=min(workers or usable_cpus(), len(jobs)),  # a pool never outnumbers its jobs
+        address=opts["ray_address"],
+        gpus_per_job=opts["ray_gpus_per_job"],
+    )
     console = Console()
     results: list = []
     rows = sum(len(job.scorers) for job in jobs)
     with ResultStore(opts["store"]) as store:
         todo = pending_jobs(jobs, store.completed_keys()) if opts["resume"] else jobs
-        executor = make_executor(
-            opts["executor"],
-            workers=max(1, min(workers or usable_cpus(), len(todo))),  # no idle workers
-            address=opts["ray_address"],
-            gpus_per_job=opts["ray_gpus_per_job"],
-        )
         try:
             with RunProgress(sum(len(job.scorers) for job in todo), console) as progress:
 
