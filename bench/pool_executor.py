@@ -83,8 +83,8 @@ def _children_ignore_sigint() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    finally:  # None: set outside Python and not restorable, so Python's own Ctrl-C handler
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
