@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from bench.jobs import Job, run_job
+from bench.pool_executor import PoolExecutor
 from bench.results import JobResult
 
 
@@ -38,10 +39,13 @@ class SerialExecutor:
             yield from run_job(job, on_epoch=on_epoch)
 
 
-def make_executor(name: str, **options: object) -> Executor:
-    """The executor called ``name``; options an executor does not use are ignored."""
-    if name == "serial":
+def make_executor(name: str, workers: int = 1, **options: object) -> Executor:
+    """The executor called ``name``; options an executor does not use are ignored. ``local``
+    runs ``workers`` jobs at once in worker processes, one in this process (``serial``)."""
+    if name == "serial" or (name == "local" and workers == 1):
         return SerialExecutor()
+    if name == "local":
+        return PoolExecutor(workers)
     if name == "ray":
         from bench.ray_executor import RayExecutor  # only now: Ray is an optional extra
 

@@ -75,6 +75,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def failed_rows(job: Job, exc: BaseException, context: str = "") -> list[JobResult]:
+    """Failed rows for a job whose worker never handed back rows of its own (it died, or its
+    executor could not reach it)."""
+    kind = f"{type(exc).__name__} {context}" if context else type(exc).__name__
+    message = " ".join(str(exc).split())  # e.g. Ray's messages span lines; a row holds one
+    finished = _now()
+    return [
+        job.row(s, status=FAILED, error=f"{kind}: {message}", device=job.device,
+                finished_at=finished)
+        for s in job.scorers
+    ]  # fmt: skip
+
+
 def _provenance(device: torch.device) -> dict[str, Any]:
     return {
         "device": str(device),

@@ -25,7 +25,6 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +32,10 @@ import torch
 
 from bench.dataset import Splits
 from bench.errors import PlanError, SetupError
-from bench.jobs import Job, run_job
+from bench.jobs import Job, failed_rows, run_job
 from bench.loading import load_splits
 from bench.plugins import ENV_EXTRA, ENV_RESTRICT
-from bench.results import FAILED, JobResult
+from bench.results import JobResult
 
 if TYPE_CHECKING:
     from bench.executors import ProgressSink
@@ -153,15 +152,3 @@ class RayExecutor:
             return failed_rows(job, exc, f"after {1 + self.max_retries} attempt(s)")
         except errors.RayError as exc:
             return failed_rows(job, exc)
-
-
-def failed_rows(job: Job, exc: BaseException, context: str = "") -> list[JobResult]:
-    """Failed rows for a job whose worker never handed back rows of its own."""
-    kind = f"{type(exc).__name__} {context}" if context else type(exc).__name__
-    message = " ".join(str(exc).split())  # Ray's messages span lines; a row holds one
-    finished = datetime.now(UTC).isoformat(timespec="seconds")
-    return [
-        job.row(s, status=FAILED, error=f"{kind}: {message}", device=job.device,
-                finished_at=finished)
-        for s in job.scorers
-    ]  # fmt: skip

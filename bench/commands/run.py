@@ -17,6 +17,7 @@ from bench.commands.settings import given_settings, settings_options
 from bench.errors import PlanError
 from bench.executors import make_executor
 from bench.plugins import registry
+from bench.pool_executor import usable_cpus
 from bench.progress import RunProgress, summary_table
 from bench.results import OK
 from bench.runner import RunSpec, execute, pending_jobs, plan_jobs
@@ -90,11 +91,19 @@ EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 1, 130
     help="Torch CPU threads per job; recorded in every row, as results depend on it.",
 )
 @click.option(
-    "--executor",
-    default="serial",
+    "--workers",
+    default="auto",
     show_default=True,
-    type=click.Choice(["serial", "ray"]),
-    help="Where jobs run.",
+    metavar="N|auto",
+    help="Jobs at once for --executor local, each in a worker process (auto: one per usable "
+    "CPU; 1: one at a time in this process).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    type=click.Choice(["local", "serial", "ray"]),
+    help="Where jobs run: this machine (serial: --workers 1), or Ray.",
 )
 @click.option(
     "--ray-address",
@@ -115,14 +124,20 @@ def run_command(**opts: Any) -> None:
     # SIGTERM (a scheduler or `kill` ending the run) gets Ctrl-C's treatment: say what is stored.
     signal.signal(signal.SIGTERM, _interrupt)
     spec = _spec_from_options(opts)
-    # One thread by default: on 2 idle cores a second thread saved 20% of `bench run --all`
-    # (119 s -> 95 s), but beside two other training processes (load 2.6) it made a job 2-3x slower
-    # (resnet_ae, MNIST 300 images: 5.7-8.4 s -> 10.8-25.9 s); and the committed leaderboards
-    # and CI baseline are 1-thread results, which only a 1-thread run reproduces bit for bit.
+    workers = _workers(opts["workers"], opts["executor"])
+    # One thread per job by default: on 2 idle cores a second thread saved 20% of `bench run
+    # --all` (119 s -> 95 s), but beside two other training processes (load 2.6) it made a job
+    # 2-3x slower (resnet_ae, MNIST 300 images: 5.7-8.4 s -> 10.8-25.9 s); and the committed
+    # leaderboards and CI baseline are 1-thread results, which only a 1-thread run reproduces
+    # bit for bit. The other cores go to more jobs at once instead (--workers: workers use
+    # this thread count too, so their results are the same bits).
     torch.set_num_threads(opts["threads"])
     jobs = plan_jobs(spec)
     executor = make_executor(
-        opts["executor"], address=opts["ray_address"], gpus_per_job=opts["ray_gpus_per_job"]
+        opts["executor"],
+        workers=min(workers or usable_cpus(), len(jobs)),  # a pool never outnumbers its jobs
+        address=opts["ray_address"],
+        gpus_per_job=opts["ray_gpus_per_job"],
     )
     console = Console()
     results: list = []
@@ -157,6 +172,24 @@ def run_command(**opts: Any) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _workers(value: str, executor: str) -> int | None:
+    """``--workers`` as a count, None for auto (one per usable CPU)."""
+    if value.strip().lower() == "auto":
+        return None
+    if executor != "local":
+        raise PlanError(
+            f"--workers is for --executor local; --executor {executor} runs "
+            + ("one job at a time" if executor == "serial" else "as many jobs as Ray schedules")
+        )
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise PlanError(f"--workers expects an integer >= 1 or auto, got {value!r}")
+    return count
 
 
 def _spec_from_options(opts: dict[str, Any]) -> RunSpec:

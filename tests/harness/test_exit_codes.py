@@ -20,6 +20,8 @@ def broken():
 
 def _run(tmp_path, *args):
     store = tmp_path / "s.sqlite"
+    # One job at a time in this process: the order is asserted, and `broken` is registered here.
+    args = ("--workers", "1", *args)
     result = CliRunner().invoke(cli, ["run", "--classes", "0", "--store", str(store), *args])
     return result, store
 
