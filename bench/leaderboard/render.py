@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.leaderboard import critical, protocol, reproduction
+from bench.leaderboard.markdown import metric_label, row_label, table
 from bench.leaderboard.plots import RECONSTRUCTION_TASKS, PlotSet
 from bench.leaderboard.reference import ReferenceRow
 from bench.leaderboard.tables import (
@@ -25,19 +27,6 @@ from bench.leaderboard.tables import (
 )
 
 REGENERATE = "bench leaderboard --store STORE --out DIR"
-
-
-def row_label(detector: str, scorer: str) -> str:
-    return f"{detector}/{scorer}"
-
-
-TEXT_COLUMNS = {"detector", "scorer", "method", "dataset", "source", "suite", "settings"}
-
-
-def _table(frame: pd.DataFrame) -> str:
-    """Text columns left-aligned, numbers right-aligned; cells are already formatted strings."""
-    align = ["left" if c in TEXT_COLUMNS else "right" for c in frame.columns]
-    return frame.to_markdown(index=False, colalign=align, disable_numparse=True)
 
 
 def _one_line(text: str) -> str:
@@ -69,11 +58,6 @@ class _Footnotes:
             count = sum(len(seeds) for tasks in note["jobs"].values() for seeds in tasks.values())
             out.append(f"[^{note['n']}]: {status} in {count} job(s) ({where}): `{error}`")
         return out
-
-
-def metric_label(name: str) -> str:
-    """How a metric is named in a table header: ``auroc`` -> ``AUROC``."""
-    return name.upper()
 
 
 def _metric_cell(cell: Mapping[str, Any], metric: str, label: str, notes: _Footnotes) -> str:
@@ -137,14 +121,15 @@ def _provenance_table(lb: Leaderboard) -> str:
     if p["n_without_suite"]:
         suites.append(f"none recorded for {p['n_without_suite']} result(s) (ad-hoc `bench run`)")
     pairs = [
+        ("data", protocol.data_protocol(lb)),
+        ("classes", protocol.classes(lb)),
+        ("seeds", protocol.seeds_per_detector(lb)),
+        ("device", "; ".join(p["devices"])),
         ("results", str(p["n_results"])),
         ("suite", "; ".join(suites)),
         ("git commit", ", ".join(f"`{c[:12]}`" for c in p["git_commits"]) or "unknown"),
-        ("device", "; ".join(p["devices"])),
         ("run between", f"{p['first_started_at']} and {p['last_finished_at']}"),
-        ("seeds used", ", ".join(str(s) for s in p["seeds"])),
         ("torch threads", ", ".join(p.get("torch_threads", [])) or "unknown"),
-        ("data", "; ".join(caps or "full splits" for caps in p["data_caps"])),
     ]
     return pd.DataFrame(pairs, columns=["produced from", ""]).to_markdown(
         index=False, disable_numparse=True
@@ -170,7 +155,7 @@ def _reference_section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> li
         "Numbers as the papers report them, for orientation only: other architectures, "
         "preprocessing and training budgets, so they are not ranked against the rows above.",
         "",
-        _table(frame),
+        table(frame),
         "",
         *(f"- {r.method}: {r.source}. Read from {r.read_from}." for r in mine),
         "",
@@ -213,14 +198,18 @@ def _settings_table(lb: Leaderboard) -> str:
         }
         for row in lb.summary.to_dict("records")
     )
-    return _table(frame)
+    return table(frame)
 
 
 def dataset_markdown(
-    lb: Leaderboard, plots: PlotSet | None, reference: Sequence[ReferenceRow]
+    lb: Leaderboard,
+    plots: PlotSet | None,
+    reference: Sequence[ReferenceRow],
+    defaults: protocol.Defaults,
+    cd: critical.CriticalDifference | str,
 ) -> str:
     notes = _Footnotes()
-    table = _table(results_table(lb, notes))
+    results = table(results_table(lb, notes))
     ranked, *others = lb.metrics
     name = metric_label(ranked.name)
     direction = "higher" if ranked.higher_is_better else "lower"
@@ -238,6 +227,7 @@ def dataset_markdown(
         "",
         _provenance_table(lb),
         "",
+        *protocol.pinned_lines(lb, defaults),
         f"## {name} per normal class",
         "",
         f"Mean ± sample standard deviation over seeds. Rows are ranked per class by mean {name} "
@@ -246,11 +236,13 @@ def dataset_markdown(
         "epochs / fit seconds) are means over jobs; *params* is the median learned parameter "
         "count; *input* is the C x H x W each detector was fed.",
         "",
-        table,
+        results,
         "",
         *notes.lines(),
         "",
         *_reference_section(lb, reference),
+        *reproduction.section(lb, reference),
+        *critical.section(lb, cd, plots.cd if plots else None),
         *(_plot_section(lb, plots) if plots else []),
         "## Configurations",
         "",
@@ -271,7 +263,31 @@ def _summary_cell(lb: Leaderboard, detector: str, scorer: str) -> str:
     return _mean_ranked(match.iloc[0].to_dict(), lb.rank_by)
 
 
-def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[ReferenceRow]) -> str:
+def _anchor(heading: str) -> str:
+    """The fragment GitHub gives a Markdown heading."""
+    return "#" + re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def _cd_link(name: str, plots: PlotSet | None) -> str:
+    section = f"{name}.md{_anchor(critical.SECTION)}"
+    if plots is None or plots.cd is None:
+        return f"[none]({section})"
+    return f"[diagram]({plots.cd}), [ranks]({section})"
+
+
+def _reproduction_links(name: str, lb: Leaderboard, reference: Sequence[ReferenceRow]) -> str:
+    links = [
+        f"[{ref.method}]({name}.md{_anchor(reproduction.heading(ref))})"
+        for ref in reproduction.reproduced(lb, reference)
+    ]
+    return ", ".join(links) or "none"
+
+
+def index_markdown(
+    boards: Mapping[str, Leaderboard],
+    reference: Sequence[ReferenceRow],
+    figures: Mapping[str, PlotSet | None],
+) -> str:
     lines = [
         "# Leaderboards",
         "",
@@ -286,9 +302,12 @@ def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[Refere
             "dataset": f"[{name}]({name}.md)",
             "rows": str(len(lb.summary)),
             "classes": str(len(lb.tasks)),
+            "data": "; ".join(c or "full protocol, no cap" for c in lb.provenance["data_caps"]),
             "seeds used": ", ".join(str(s) for s in lb.provenance["seeds"]),
             "results": str(lb.provenance["n_results"]),
             "suite": ", ".join(f"`{s}`" for s in lb.provenance["suites"]) or "none recorded",
+            "critical difference": _cd_link(name, figures.get(name)),
+            "reproduction": _reproduction_links(name, lb, reference),
         }
         for name, lb in boards.items()
     )
@@ -302,14 +321,14 @@ def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[Refere
         for detector, scorer in keys
     )
     lines += [
-        _table(index),
+        table(index),
         "",
         "## Mean of each board's ranking metric per dataset",
         "",
         "Mean over each dataset's normal classes of the metric its board ranks by (see the "
         "dataset's page for seeds, failures and the other metrics).",
         "",
-        _table(summary),
+        table(summary),
         "",
     ]
     if reference:
@@ -328,7 +347,7 @@ def index_markdown(boards: Mapping[str, Leaderboard], reference: Sequence[Refere
             "Reported in papers, not produced by this harness; per-class numbers and where they "
             "were read are on each dataset's page and in `reference.toml`.",
             "",
-            _table(published),
+            table(published),
             "",
         ]
     return "\n".join(lines)
