@@ -186,16 +186,34 @@ def cd_diagram(
     ranks: pd.Series, pvalues: pd.DataFrame, alpha: float, title: str, path: Path
 ) -> None:
     """Average ranks on one axis, rows that do not differ significantly joined by a bar
-    (scikit-posthocs draws it on our axes; nothing global is touched)."""
+    (scikit-posthocs draws it on our axes; nothing global is touched).
+
+    The library keeps the rows of each bar in a set, and a set of strings iterates in an order
+    that changes with Python's per-process hash seed: with row names, 2 of 5 processes drew a
+    different PNG of the same ranks. Rows are handed to it as integers (whose set order is
+    fixed) and the labels are named afterwards."""
     from scikit_posthocs import critical_difference_diagram  # 0.9 s to import (statsmodels)
 
+    names = list(ranks.index)
+    keys = list(range(len(names)))
+    palette = colours(names)
     fig = Figure(figsize=(8, 0.25 * len(ranks) + 1.5), layout="constrained")
     ax = fig.subplots()
-    critical_difference_diagram(
-        ranks, pvalues, alpha=alpha, ax=ax, color_palette=colours(list(ranks.index)),
-        label_props={"fontsize": 8}, label_fmt_left="{label} ({rank:.2f})",
-        label_fmt_right="({rank:.2f}) {label}",
-    )  # fmt: skip
+    drawn = critical_difference_diagram(
+        pd.Series(ranks.to_numpy(), index=keys),
+        pd.DataFrame(pvalues.loc[names, names].to_numpy(), index=keys, columns=keys),
+        alpha=alpha,
+        ax=ax,
+        color_palette={k: palette[name] for k, name in zip(keys, names, strict=True)},
+        label_props={"fontsize": 8},
+        label_fmt_left="{label}",
+        label_fmt_right="{label}",
+    )
+    for text in drawn["labels"]:
+        key = int(text.get_text())
+        rank = f"{ranks.iloc[key]:.2f}"
+        left = text.get_horizontalalignment() == "right"
+        text.set_text(f"{names[key]} ({rank})" if left else f"({rank}) {names[key]}")
     ax.set_title(title, fontsize=10)
     _save(fig, path)
 
