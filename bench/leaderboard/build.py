@@ -159,8 +159,9 @@ def build_leaderboards(
     defaults = detector_defaults()
     written: list[Path] = []
     figures: dict[str, plots.PlotSet | None] = {}
+    cds: dict[str, critical.CriticalDifference | str] = {}
     for name, (lb, path) in boards.items():
-        cd = critical.critical_difference(lb)
+        cd = cds[name] = critical.critical_difference(lb)
         if with_plots:
             with ResultStore(path, readonly=True) as store:
                 figures[name] = draw_plots(lb, store, out_dir, cd)
@@ -169,5 +170,5 @@ def build_leaderboards(
         _write(out_dir / f"{name}.csv", cells_csv(lb), written)
         _write(out_dir / f"{name}.json", leaderboard_json(lb), written)
     only = {name: lb for name, (lb, _) in boards.items()}
-    _write(out_dir / "README.md", index_markdown(only, reference, figures), written)
+    _write(out_dir / "README.md", index_markdown(only, reference, figures, cds), written)
     return written

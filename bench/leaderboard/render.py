@@ -268,10 +268,12 @@ def _anchor(heading: str) -> str:
     return "#" + re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
-def _cd_link(name: str, plots: PlotSet | None) -> str:
+def _cd_link(name: str, cd: critical.CriticalDifference | str, plots: PlotSet | None) -> str:
     section = f"{name}.md{_anchor(critical.SECTION)}"
-    if plots is None or plots.cd is None:
+    if isinstance(cd, str):
         return f"[none]({section})"
+    if plots is None or plots.cd is None:
+        return f"[ranks]({section})"
     return f"[diagram]({plots.cd}), [ranks]({section})"
 
 
@@ -287,6 +289,7 @@ def index_markdown(
     boards: Mapping[str, Leaderboard],
     reference: Sequence[ReferenceRow],
     figures: Mapping[str, PlotSet | None],
+    cds: Mapping[str, critical.CriticalDifference | str],
 ) -> str:
     lines = [
         "# Leaderboards",
@@ -306,7 +309,7 @@ def index_markdown(
             "seeds used": ", ".join(str(s) for s in lb.provenance["seeds"]),
             "results": str(lb.provenance["n_results"]),
             "suite": ", ".join(f"`{s}`" for s in lb.provenance["suites"]) or "none recorded",
-            "critical difference": _cd_link(name, figures.get(name)),
+            "critical difference": _cd_link(name, cds[name], figures.get(name)),
             "reproduction": _reproduction_links(name, lb, reference),
         }
         for name, lb in boards.items()
