@@ -61,7 +61,7 @@ def critical_difference(lb: Leaderboard) -> CriticalDifference | str:
     )
 
 
-def _pvalue(p: float) -> str:
+def pvalue_text(p: float) -> str:
     return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
 
 
@@ -80,7 +80,7 @@ def section(lb: Leaderboard, cd: CriticalDifference | str, image: str | None) ->
         f"Friedman test over the {cd.n_tasks} normal classes (scipy `friedmanchisquare`; each "
         f"row's value on a class is its mean {metric} over seeds, classes it failed or did not "
         f"run rank last, as in *avg rank*): χ² = {cd.statistic:.2f} with {len(cd.ranks) - 1} "
-        f"degrees of freedom, p = {_pvalue(cd.pvalue)}. {verdict}. Post-hoc test: {POSTHOC}, "
+        f"degrees of freedom, p = {pvalue_text(cd.pvalue)}. {verdict}. Post-hoc test: {POSTHOC}, "
         f"α = {ALPHA}; in the diagram, rows joined by a bar do not differ significantly.",
         "",
     ]

@@ -272,14 +272,14 @@ def _cd_link(name: str, cd: critical.CriticalDifference | str, plots: PlotSet | 
     section = f"{name}.md{_anchor(critical.SECTION)}"
     if isinstance(cd, str):
         return f"[none]({section})"
-    if plots is None or plots.cd is None:
-        return f"[ranks]({section})"
-    return f"[diagram]({plots.cd}), [ranks]({section})"
+    ranks = f"[ranks]({section}), Friedman p = {critical.pvalue_text(cd.pvalue)}"
+    return ranks if plots is None or plots.cd is None else f"[diagram]({plots.cd}), {ranks}"
 
 
 def _reproduction_links(name: str, lb: Leaderboard, reference: Sequence[ReferenceRow]) -> str:
     links = [
-        f"[{ref.method}]({name}.md{_anchor(reproduction.heading(ref))})"
+        f"[{ref.method}]({name}.md{_anchor(reproduction.heading(ref))}): "
+        f"{reproduction.mean_comparison(lb, ref)}"
         for ref in reproduction.reproduced(lb, reference)
     ]
     return ", ".join(links) or "none"

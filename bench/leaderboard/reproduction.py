@@ -99,6 +99,15 @@ def _table(lb: Leaderboard, ref: ReferenceRow) -> pd.DataFrame | str:
     return pd.DataFrame(records).reindex(columns=columns).fillna("")
 
 
+def mean_comparison(lb: Leaderboard, ref: ReferenceRow) -> str:
+    """ "ours 0.912 vs paper 0.948" over the classes both have, for the index; or why not."""
+    result = _table(lb, ref)
+    if isinstance(result, str) or not result["class"].iloc[-1].startswith("mean"):
+        return "not run"
+    mean = result.iloc[-1]
+    return f"ours {mean['ours'].split(' ')[0]} vs paper {mean['paper']}"
+
+
 def section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> list[str]:
     mine = reproduced(lb, reference)
     if not mine:

@@ -47,6 +47,11 @@ def test_friedman_and_ranks_are_those_of_the_board(mixed_store, tmp_path):
         differs = {other for other in board if pvalues.loc[label, other] < 0.05}
         assert set(shown[2].split(", ")) == (differs or {"none"})
     assert "(scikit-posthocs `posthoc_nemenyi_friedman`)" in section
+    index = (tmp_path / "README.md").read_text()
+    assert (
+        "[diagram](plots/digits/cd.png), [ranks](digits.md#critical-difference-diagram), "
+        f"Friedman p = {match.group(3)}"
+    ) in index
 
 
 def test_too_few_rows_or_classes_give_one_sentence_and_no_diagram(tmp_path):

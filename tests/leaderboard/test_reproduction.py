@@ -72,7 +72,9 @@ def test_a_row_not_on_the_board_says_so_and_the_index_links_the_tables(reproduce
     markdown, _, out = reproduced
     assert "knn/native has no row on this board (not run)." in markdown
     index = (out / "README.md").read_text()
-    assert "[Paper PCA](digits.md#paper-pca-vs-pcamse)" in index
+    ours = markdown.split("### Paper PCA", 1)[1].split("| mean of 3 classes |", 1)[1].split()[0]
+    assert f"[Paper PCA](digits.md#paper-pca-vs-pcamse): ours {ours} vs paper 0.830" in index
+    assert "[Paper Elsewhere](digits.md#paper-elsewhere-vs-knnnative): not run" in index
 
 
 def test_a_malformed_reproduces_key_is_one_line(mixed_store, tmp_path):
