@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
+import numpy as np
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.store import read_results
+from bench.store import SCHEMA_VERSION, ResultStore, _pack, read_results
+from tests.hardening.test_store_files import V1_DDL
 from tests.leaderboard.test_leaderboard import _generate, _snapshot
 
 
@@ -80,3 +82,27 @@ def test_a_dataset_in_two_stores_is_refused(mixed_store, tmp_path):
     empty.mkdir()
     line = _one_line_error(["leaderboard", "--store", str(empty), "--out", str(tmp_path / "lb")])
     assert f"{empty} is a folder with no .sqlite store in it" in line
+
+
+def test_a_version_1_store_exports_as_the_current_schema(tmp_path):
+    source = tmp_path / "v1.sqlite"
+    with sqlite3.connect(source) as conn:
+        conn.executescript(V1_DDL)
+        conn.execute(
+            "INSERT INTO results (detector, scorer, dataset, task, seed, status, auroc, metrics, "
+            "labelled_fraction, config_hash, config, versions) VALUES "
+            "('pca', 'mse', 'digits', '3', 0, 'ok', 0.9, ?, 0, 'h', '{}', '{}')",
+            ('{"auroc": 0.9}',),
+        )
+        conn.execute("INSERT INTO arrays VALUES (1, 'scores', ?)", (_pack(np.ones(3)),))
+    conn.close()
+    exported = tmp_path / "out.sqlite"
+    _export(source, exported)
+    with ResultStore(exported, readonly=True) as store:
+        assert store.version == SCHEMA_VERSION
+        assert store.arrays(1)["scores"].tolist() == [1.0, 1.0, 1.0]
+        frame = store.dataframe()
+    assert frame["auroc"].tolist() == [0.9] and frame["steady_images_per_s"].isna().all()
+    with sqlite3.connect(source) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # read, not upgraded
+    conn.close()
