@@ -26,7 +26,7 @@ COMMANDS = {
     ),
     "export": (
         "bench.commands.export:export_command",
-        "Write a store with every row but only the arrays the boards draw, to commit beside them",
+        "Write a results store with every row but only the arrays the boards draw",
     ),
     "data": (
         "bench.commands.data:data_group",
