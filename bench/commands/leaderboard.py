@@ -46,7 +46,7 @@ def leaderboard_command(
 ) -> None:
     """Write per-dataset leaderboards (Markdown, CSV, JSON, plots) and an index from the store.
 
-    The same store always gives byte-identical Markdown, CSV and JSON."""
+    The same store always gives byte-identical Markdown, CSV, JSON and PNG files."""
     out_dir = Path(out)
     reference_path = Path(reference) if reference else out_dir / REFERENCE_FILE
     paths = [Path(s) for s in stores]

@@ -19,10 +19,11 @@ import pandas as pd
 
 from bench.leaderboard import LeaderboardError, critical, plots
 from bench.leaderboard.export import cells_csv, leaderboard_json
+from bench.leaderboard.index import index_markdown
 from bench.leaderboard.markdown import metric_label, row_label
 from bench.leaderboard.protocol import Defaults
 from bench.leaderboard.reference import ReferenceRow, load_reference
-from bench.leaderboard.render import dataset_markdown, index_markdown
+from bench.leaderboard.render import dataset_markdown
 from bench.leaderboard.tables import Leaderboard, build_all, plot_seed, row_keys
 from bench.metrics import PRIMARY
 from bench.plugins import registry

@@ -57,6 +57,10 @@ def trim_store(store: Path, out: Path, datasets: Sequence[str] = ()) -> Trimmed:
         partial = out.with_name(out.name + ".partial")
         partial.unlink(missing_ok=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_subset(source, partial, frame["id"].astype(int).tolist(), drawn)
+        try:
+            write_subset(source, partial, frame["id"].astype(int).tolist(), drawn)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half file
+            raise
     os.replace(partial, out)
     return Trimmed(len(frame), len(drawn), out.stat().st_size)
