@@ -107,7 +107,8 @@ def draw_plots(
         result.cd = f"{rel}/cd.png"
         metric = metric_label(lb.rank_by)
         title = f"{lb.dataset}: average rank by {metric} over {cd.n_tasks} classes"
-        plots.cd_diagram(cd.ranks, cd.pvalues, critical.ALPHA, title, out_dir / result.cd)
+        palette = plots.colours(plotted)  # each row in the colour of its bar and ROC curve
+        plots.cd_diagram(cd.ranks, cd.pvalues, critical.ALPHA, title, out_dir / result.cd, palette)
     for label in labels:
         mine = {task: data for (lab, task), data in scored.items() if lab == label}
         if mine:

@@ -23,6 +23,7 @@ Scored = tuple[np.ndarray, np.ndarray]  # (scores, 0/1 labels) of one test set
 _PNG_METADATA = {"Software": None}
 _COLUMNS = 5
 RECONSTRUCTION_TASKS = 4
+_GREY = (0.5, 0.5, 0.5, 1.0)
 
 
 def colours(labels: Sequence[str]) -> dict[str, tuple[float, ...]]:
@@ -183,7 +184,12 @@ def reconstruction_grid(
 
 
 def cd_diagram(
-    ranks: pd.Series, pvalues: pd.DataFrame, alpha: float, title: str, path: Path
+    ranks: pd.Series,
+    pvalues: pd.DataFrame,
+    alpha: float,
+    title: str,
+    path: Path,
+    palette: Mapping[str, tuple[float, ...]],
 ) -> None:
     """Average ranks on one axis, rows that do not differ significantly joined by a bar
     (scikit-posthocs draws it on our axes; nothing global is touched).
@@ -191,12 +197,12 @@ def cd_diagram(
     The library keeps the rows of each bar in a set, and a set of strings iterates in an order
     that changes with Python's per-process hash seed: with row names, 2 of 5 processes drew a
     different PNG of the same ranks. Rows are handed to it as integers (whose set order is
-    fixed) and the labels are named afterwards."""
+    fixed) and the labels are named afterwards. Rows missing from ``palette`` (the other
+    figures' colours, which leave out rows without a score) are grey."""
     from scikit_posthocs import critical_difference_diagram  # 0.9 s to import (statsmodels)
 
     names = list(ranks.index)
     keys = list(range(len(names)))
-    palette = colours(names)
     fig = Figure(figsize=(8, 0.25 * len(ranks) + 1.5), layout="constrained")
     ax = fig.subplots()
     drawn = critical_difference_diagram(
@@ -204,7 +210,7 @@ def cd_diagram(
         pd.DataFrame(pvalues.loc[names, names].to_numpy(), index=keys, columns=keys),
         alpha=alpha,
         ax=ax,
-        color_palette={k: palette[name] for k, name in zip(keys, names, strict=True)},
+        color_palette={k: palette.get(n, _GREY) for k, n in zip(keys, names, strict=True)},
         label_props={"fontsize": 8},
         label_fmt_left="{label}",
         label_fmt_right="{label}",

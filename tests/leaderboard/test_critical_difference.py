@@ -75,12 +75,12 @@ import sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from scikit_posthocs import posthoc_nemenyi_friedman
-from bench.leaderboard.plots import cd_diagram
+from bench.leaderboard.plots import cd_diagram, colours
 rng = np.random.default_rng(0)
 names = [f"detector_{i}/scorer" for i in range(12)]
 ranks = pd.DataFrame(rng.normal(size=(10, 12)) + np.arange(12) * 0.4, columns=names).rank(axis=1)
 mean = ranks.mean().sort_values(kind="stable")
-cd_diagram(mean, posthoc_nemenyi_friedman(ranks), 0.05, "t", Path(sys.argv[1]))
+cd_diagram(mean, posthoc_nemenyi_friedman(ranks), 0.05, "t", Path(sys.argv[1]), colours(names))
 """
 
 
