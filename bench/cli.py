@@ -24,6 +24,10 @@ COMMANDS = {
         "bench.commands.leaderboard:leaderboard_command",
         "Write per-dataset leaderboards (Markdown, CSV, JSON, plots) and an index",
     ),
+    "export": (
+        "bench.commands.export:export_command",
+        "Write a results store with every row but only the arrays the boards draw",
+    ),
     "data": (
         "bench.commands.data:data_group",
         "Where dataset files live, and fetching the official ones",

@@ -365,3 +365,42 @@ def read_results(path: str | Path, metric_names: Iterable[str] = ()) -> pd.DataF
     writing anything, so stores on read-only media can be read too."""
     with ResultStore(path, readonly=True) as store:
         return store.dataframe(metric_names)
+
+
+def write_subset(
+    source: ResultStore, dest: Path, row_ids: Iterable[int], array_ids: Iterable[int]
+) -> None:
+    """A new store at ``dest`` (which must not exist) with the rows ``row_ids`` of ``source``,
+    ids kept (they order replacements), but the arrays of ``array_ids`` only. Rollback journal
+    instead of WAL and VACUUMed, so it is one small self-contained file that can be committed
+    and read from read-only media."""
+    present = {row[1] for row in source.conn.execute("PRAGMA table_info(results)")}
+    names = ["id", *_COLUMNS]
+    select = ", ".join(n if n in present else "NULL" for n in names)  # a v1 store lacks two
+    keep = set(array_ids)
+    with _sqlite_errors(dest, "writing the export"):
+        conn = sqlite3.connect(dest, isolation_level=None)
+        try:
+            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};")
+            for row_id in sorted(set(row_ids)):
+                values = source.conn.execute(
+                    f"SELECT {select} FROM results WHERE id = ?", (row_id,)
+                ).fetchone()
+                conn.execute(
+                    f"INSERT INTO results ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    values,
+                )
+                if row_id in keep:
+                    conn.executemany(
+                        "INSERT INTO arrays (result_id, name, data) VALUES (?, ?, ?)",
+                        source.conn.execute(
+                            "SELECT result_id, name, data FROM arrays WHERE result_id = ? "
+                            "ORDER BY name",
+                            (row_id,),
+                        ),
+                    )
+            conn.execute("COMMIT")
+            conn.execute("VACUUM")
+        finally:
+            conn.close()

@@ -17,10 +17,13 @@ REFERENCE_FILE = "reference.toml"
 @click.command("leaderboard")
 @click.option(
     "--store",
-    default=str(DEFAULT_STORE),
+    "stores",
+    multiple=True,
+    default=[str(DEFAULT_STORE)],
     show_default=True,
-    type=click.Path(dir_okay=False),
-    help="SQLite results store to read.",
+    type=click.Path(),
+    help="SQLite results store to read, or a folder of them (every *.sqlite in it, e.g. the "
+    "exports in leaderboards/results); repeat for several. Each dataset must be in one store.",
 )
 @click.option(
     "--out",
@@ -38,14 +41,18 @@ REFERENCE_FILE = "reference.toml"
     "--no-plots", is_flag=True, help="Tables only (faster): no figures are drawn or linked."
 )
 @friendly_errors
-def leaderboard_command(store: str, out: str, reference: str | None, no_plots: bool) -> None:
+def leaderboard_command(
+    stores: tuple[str, ...], out: str, reference: str | None, no_plots: bool
+) -> None:
     """Write per-dataset leaderboards (Markdown, CSV, JSON, plots) and an index from the store.
 
-    The same store always gives byte-identical Markdown, CSV and JSON."""
+    The same store always gives byte-identical Markdown, CSV, JSON and PNG files."""
     out_dir = Path(out)
     reference_path = Path(reference) if reference else out_dir / REFERENCE_FILE
-    written = build_leaderboards(Path(store), out_dir, reference_path, with_plots=not no_plots)
+    paths = [Path(s) for s in stores]
+    written = build_leaderboards(paths, out_dir, reference_path, with_plots=not no_plots)
     console = Console()
     for path in written:
         console.print(f"wrote {path}")
-    console.print(f"{len(written)} file(s) from {store}" + ("" if no_plots else ", plus plots"))
+    source = ", ".join(stores)
+    console.print(f"{len(written)} file(s) from {source}" + ("" if no_plots else ", plus plots"))

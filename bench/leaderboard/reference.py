@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.leaderboard import LeaderboardError
@@ -18,6 +18,8 @@ class ReferenceRow:
     source: str
     read_from: str
     auroc: dict[str, float]
+    auroc_std: dict[str, float] = field(default_factory=dict)  # only where the paper gives one
+    reproduces: tuple[str, str] | None = None  # (detector, scorer) of the harness row it checks
 
     @property
     def mean_auroc(self) -> float:
@@ -41,9 +43,25 @@ def load_reference(path: Path | None) -> list[ReferenceRow]:
                     dataset=str(entry["dataset"]),
                     source=str(entry["source"]),
                     read_from=str(entry["read_from"]),
-                    auroc={str(k): float(v) / 100 for k, v in entry["auroc_percent"].items()},
+                    auroc=_fractions(entry["auroc_percent"]),
+                    auroc_std=_fractions(entry.get("auroc_std_percent", {})),
+                    reproduces=_row_key(entry.get("reproduces"), path),
                 )
             )
         except KeyError as exc:
             raise LeaderboardError(f"{path}: a [[rows]] entry lacks {exc}") from None
     return sorted(rows, key=lambda r: (r.dataset, r.method))
+
+
+def _fractions(percent: dict[str, float]) -> dict[str, float]:
+    return {str(k): float(v) / 100 for k, v in percent.items()}
+
+
+def _row_key(value: str | None, path: Path) -> tuple[str, str] | None:
+    """``"deep_svdd/distance"`` -> ("deep_svdd", "distance")."""
+    if value is None:
+        return None
+    detector, slash, scorer = str(value).partition("/")
+    if not (detector and slash and scorer) or "/" in scorer:
+        raise LeaderboardError(f"{path}: reproduces = {value!r} is not 'detector/scorer'")
+    return detector, scorer
