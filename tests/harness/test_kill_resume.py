@@ -10,7 +10,11 @@ import sys
 import time
 
 BENCH = [sys.executable, "-m", "bench"]
-ARGS = ["run", "-d", "conv_ae", "--epochs", "3", "--store", "s.sqlite"]
+# One job at a time, each long enough to land between two polls: at 3 epochs a digits job fits
+# in 0.03 s and a many-core CI machine finished all 10 in parallel before the first poll. At 100
+# epochs one job takes about 1 s on 2 cores, 20x the 0.05 s poll.
+ARGS = ["run", "-d", "conv_ae", "--epochs", "100", "--workers", "1", "--store", "s.sqlite"]
+POLL_S = 0.05
 
 
 def _rows(path) -> int:
@@ -30,7 +34,7 @@ def test_sigkill_then_resume(tmp_path):
     )
     deadline = time.monotonic() + 240
     while _rows(store) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(POLL_S)
     assert proc.poll() is None, "the run finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -56,7 +60,7 @@ def test_sigterm_says_what_is_stored_and_exits_130(tmp_path):
     )
     deadline = time.monotonic() + 300
     while _rows(store) < 1 and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(POLL_S)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130
