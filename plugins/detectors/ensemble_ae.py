@@ -90,9 +90,11 @@ class EnsembleAE(AutoencoderDetector):
     name = "ensemble_ae"
     input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=DOWNSAMPLING)
     defaults: ClassVar[dict[str, Any]] = {
-        # From epoch 8 on, the training loss (mean over the 10 digits classes) falls by under 5%
-        # of its value per epoch over the next 5.
-        "epochs": 8,
+        # Chosen on held-out normal images: trained on 80% of each digits class's training
+        # images (10 classes x seeds 0-2), the mean reconstruction error on the other 20% was
+        # 0.286 at 4 epochs, 0.062 at 8, 0.031 at 16, 0.020 at 32, 0.016 at 48, 0.015 at 64.
+        # 32 keeps `bench run --all` inside a minute on 2 cores (1.3 s per digits class).
+        "epochs": 32,
         "batch_size": 16,
         "lr": 1e-3,
         "width": 0.25,
