@@ -166,6 +166,7 @@ def _scored_row(
         "steady_images_per_s": trained.steady_images_per_s,
         "cpu_images_per_s": trained.cpu_images_per_s,
         "parameters": trained.detector.parameter_count(),
+        "fitted_hparams": dict(trained.detector.hparams),
         "n_test": scored.n_test,
         "score_seconds": scored.seconds,
         "score_images_per_s": scored.n_test / max(scored.seconds, 1e-9),

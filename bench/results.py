@@ -19,6 +19,9 @@ class JobResult:
     seed: int
     config_hash: str
     config: dict[str, Any]
+    # The hyperparameters as the detector trained with them: ``config``'s, plus the values it
+    # filled in at fit for those left to it (``None`` in ``config``, e.g. per input shape).
+    fitted_hparams: dict[str, Any] | None = None
     status: str = OK
     error: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)

@@ -11,7 +11,10 @@ version 1 store is upgraded in place in one transaction, and a read-only open (w
 
 Schema version 2 keeps every metric only in the ``metrics`` JSON column (version 1 also copied
 AUROC, AUPRC and FPR95 into columns of their own, so a plugin's metric was second-class) and
-adds the steady-state and per-CPU-second training throughputs.
+adds the steady-state and per-CPU-second training throughputs. Version 3 adds
+``fitted_hparams``: the hyperparameters a detector trained with, after it filled in those it
+derives at fit (e.g. deep_svdd's epochs and batch size follow the input shape, so ``config``
+holds ``null`` for them); older rows keep it NULL.
 
 It is longer than the project's ~250-line guide because opening, checking, migrating, writing
 with lock retries and reading read-only all act on the same connection and schema; split up,
@@ -36,7 +39,7 @@ from bench.results import FAILED, JobResult
 
 log = logging.getLogger("bench.store")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_STORE = Path("results") / "bench.sqlite"
 # How long one attempt waits for another writer's lock. With SQLite's default of 5 s, a lock
 # held longer made add() raise and the finished job was lost; now add() says so after each
@@ -65,6 +68,7 @@ _COLUMNS = {
     "labelled_fraction": "REAL NOT NULL",
     "config_hash": "TEXT NOT NULL",
     "config": "TEXT NOT NULL",
+    "fitted_hparams": "TEXT",  # JSON; NULL before schema 3 and for jobs that failed in fit
     "device": "TEXT",
     "device_name": "TEXT",
     "torch_version": "TEXT",
@@ -77,9 +81,13 @@ _COLUMNS = {
 }
 _V1_METRIC_COLUMNS = ("auroc", "auprc", "fpr95")
 _V2_NEW_COLUMNS = ("steady_images_per_s", "cpu_images_per_s")
+_V3_NEW_COLUMNS = ("fitted_hparams",)
+# Columns each version adds, in order: an upgrade adds those of every later version.
+_NEW_COLUMNS = {2: _V2_NEW_COLUMNS, 3: _V3_NEW_COLUMNS}
 _RESULT_COLUMNS = {
-    2: {"id", *_COLUMNS},
-    1: {"id", *_V1_METRIC_COLUMNS, *(set(_COLUMNS) - set(_V2_NEW_COLUMNS))},
+    3: {"id", *_COLUMNS},
+    2: {"id", *(set(_COLUMNS) - set(_V3_NEW_COLUMNS))},
+    1: {"id", *_V1_METRIC_COLUMNS, *(set(_COLUMNS) - {*_V2_NEW_COLUMNS, *_V3_NEW_COLUMNS})},
 }
 _ARRAY_COLUMNS = {"result_id", "name", "data"}
 
@@ -231,23 +239,27 @@ class ResultStore:
             self.conn.executescript(
                 f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             )
-        elif self.version == 1:
-            self._upgrade_from_v1()
+        elif self.version < SCHEMA_VERSION:
+            self._upgrade()
         self.version = SCHEMA_VERSION
         self.conn.execute("PRAGMA journal_mode = WAL")
 
-    def _upgrade_from_v1(self) -> None:
-        """Drop v1's copies of three metrics (the ``metrics`` JSON holds the same values) and
-        add v2's throughput columns, all in one transaction: a crash leaves v1 intact."""
+    def _upgrade(self) -> None:
+        """Bring an older store to the current schema in one transaction (a crash leaves it as
+        it was): drop v1's copies of three metrics (the ``metrics`` JSON holds the same values),
+        then add each later version's columns, NULL in the rows already there."""
         with self._transaction():
-            if self.conn.execute("PRAGMA user_version").fetchone()[0] != 1:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
                 return  # another process upgraded it while we waited for the lock
-            for name in _V1_METRIC_COLUMNS:
-                self.conn.execute(f"ALTER TABLE results DROP COLUMN {name}")
-            for name in _V2_NEW_COLUMNS:
-                self.conn.execute(f"ALTER TABLE results ADD COLUMN {name} {_COLUMNS[name]}")
+            if version == 1:
+                for name in _V1_METRIC_COLUMNS:
+                    self.conn.execute(f"ALTER TABLE results DROP COLUMN {name}")
+            for added in range(version + 1, SCHEMA_VERSION + 1):
+                for name in _NEW_COLUMNS[added]:
+                    self.conn.execute(f"ALTER TABLE results ADD COLUMN {name} {_COLUMNS[name]}")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        log.info("%s upgraded from schema version 1 to %d", self.path, SCHEMA_VERSION)
+        log.info("%s upgraded from schema version %d to %d", self.path, version, SCHEMA_VERSION)
 
     def close(self) -> None:
         self.conn.close()
@@ -280,6 +292,9 @@ class ResultStore:
             **{name: getattr(result, name, None) for name in _COLUMNS},
             "metrics": json.dumps(result.metrics, sort_keys=True),
             "config": json.dumps(result.config, sort_keys=True, default=str),
+            "fitted_hparams": None
+            if result.fitted_hparams is None
+            else json.dumps(result.fitted_hparams, sort_keys=True, default=str),
             "versions": json.dumps(result.versions, sort_keys=True),
         }
         arrays = {"scores": result.scores, "labels": result.labels}
@@ -344,12 +359,16 @@ class ResultStore:
         even when no row has them, so code reading ``frame.auroc`` works on any store."""
         with _sqlite_errors(self.path, "reading the results"):
             frame = pd.read_sql_query("SELECT * FROM results ORDER BY id", self.conn)
-        if self.version == 1:  # read-only v1: show it as v2 would
+        if self.version == 1:  # read-only: show an older store as the current schema would
             frame = frame.drop(columns=list(_V1_METRIC_COLUMNS))
-            for name in _V2_NEW_COLUMNS:
-                frame[name] = np.nan
+        for added in range(self.version + 1, SCHEMA_VERSION + 1):
+            for name in _NEW_COLUMNS[added]:
+                frame[name] = None if name in _V3_NEW_COLUMNS else np.nan
         for column in ("metrics", "config", "versions"):
             frame[column] = frame[column].map(json.loads)
+        frame["fitted_hparams"] = frame["fitted_hparams"].map(  # NULL reads as None or NaN
+            lambda text: json.loads(text) if isinstance(text, str) else None
+        )
         metrics = frame["metrics"].tolist()
         names = sorted({name for row in metrics for name in row} | set(metric_names))
         at = frame.columns.get_loc("metrics")
@@ -376,7 +395,7 @@ def write_subset(
     and read from read-only media."""
     present = {row[1] for row in source.conn.execute("PRAGMA table_info(results)")}
     names = ["id", *_COLUMNS]
-    select = ", ".join(n if n in present else "NULL" for n in names)  # a v1 store lacks two
+    select = ", ".join(n if n in present else "NULL" for n in names)  # older stores lack some
     keep = set(array_ids)
     with _sqlite_errors(dest, "writing the export"):
         conn = sqlite3.connect(dest, isolation_level=None)

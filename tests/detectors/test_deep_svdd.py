@@ -9,6 +9,9 @@ import pytest
 import torch
 from torch import nn
 
+from bench.jobs import run_job
+from bench.runner import RunSpec, plan_jobs
+from bench.store import ResultStore, read_results
 from bench.testing import check_detector
 from plugins.detectors.dcae import AUTOENCODER_SETTINGS
 from plugins.detectors.deep_svdd import DeepSVDD
@@ -79,6 +82,19 @@ def test_unset_settings_take_the_other_shapes_values_on_shapes_the_authors_did_n
     resolved = {k: detector.hparams[k] for k in OTHER}
     assert resolved == {**OTHER, "pretrain_epochs": 1, "epochs": 0}
     assert fit_on_digits("dcae", epochs=1).hparams["lr"] == AUTOENCODER_SETTINGS[OTHER_SHAPES]["lr"]
+
+
+def test_rows_store_the_settings_it_filled_in_beside_the_planned_nones(tmp_path):
+    spec = RunSpec(detectors=["deep_svdd"], dataset="digits", classes=["0"],
+                   detector_hparams={"deep_svdd": {"epochs": 1, "pretrain_epochs": 1}})  # fmt: skip
+    (job,) = plan_jobs(spec)
+    (row,) = run_job(job)
+    assert row.status == "ok", row.error
+    assert row.config["hparams"]["batch_size"] is None  # the plan leaves it to the input shape
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        store.add(row)
+    (stored,) = read_results(tmp_path / "s.sqlite")["fitted_hparams"]
+    assert stored == {**row.config["hparams"], **OTHER, "pretrain_epochs": 1, "epochs": 1}
 
 
 def test_soft_boundary_radius_leaves_about_nu_of_the_training_images_outside():

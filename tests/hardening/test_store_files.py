@@ -140,11 +140,11 @@ def test_version_1_is_upgraded_in_place_keeping_rows_metrics_and_arrays(tmp_path
         store.add(result(5))
         frame = store.dataframe()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         columns = {row[1] for row in conn.execute("PRAGMA table_info(results)")}
     conn.close()
     assert not columns & {"auroc", "auprc", "fpr95"}
-    assert {"steady_images_per_s", "cpu_images_per_s"} <= columns
+    assert {"steady_images_per_s", "cpu_images_per_s", "fitted_hparams"} <= columns
     assert frame["task"].tolist() == ["3", "0"]
     assert frame.loc[0, ["auroc", "auprc", "fpr95", "plugin_metric"]].tolist() == [
         0.9, 0.8, 0.1, 0.5
@@ -246,3 +246,24 @@ def test_a_store_on_read_only_media_is_readable(tmp_path):
             ResultStore(path)
         assert "not writable" in one_line(caught)
     assert snapshot(folder) == before
+
+
+def test_version_2_gains_fitted_hparams_null_in_its_rows(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    with ResultStore(path) as store:
+        store.add(result(0))
+    with sqlite3.connect(path) as conn:  # the same store as schema version 2 wrote it
+        conn.execute("ALTER TABLE results DROP COLUMN fitted_hparams")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    assert read_results(path)["fitted_hparams"].tolist() == [None]  # read-only: not upgraded
+
+    fitted = result(1)
+    fitted.fitted_hparams = {"epochs": 60, "batch_size": 32}
+    with ResultStore(path) as store:
+        store.add(fitted)
+        frame = store.dataframe()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    assert frame["fitted_hparams"].tolist() == [None, {"batch_size": 32, "epochs": 60}]
