@@ -19,9 +19,6 @@ class JobResult:
     seed: int
     config_hash: str
     config: dict[str, Any]
-    # The hyperparameters as the detector trained with them: ``config``'s, plus the values it
-    # filled in at fit for those left to it (``None`` in ``config``, e.g. per input shape).
-    fitted_hparams: dict[str, Any] | None = None
     status: str = OK
     error: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
@@ -48,3 +45,7 @@ class JobResult:
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
     examples: dict[str, np.ndarray] | None = None
+    # Last, so positional construction keeps its meaning (added with store schema 3). The
+    # hyperparameters as the detector trained with them: ``config``'s, plus the values it
+    # filled in at fit for those left to it (``None`` in ``config``, e.g. per input shape).
+    fitted_hparams: dict[str, Any] | None = None
