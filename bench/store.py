@@ -363,7 +363,7 @@ class ResultStore:
             frame = frame.drop(columns=list(_V1_METRIC_COLUMNS))
         for added in range(self.version + 1, SCHEMA_VERSION + 1):
             for name in _NEW_COLUMNS[added]:
-                frame[name] = None if name in _V3_NEW_COLUMNS else np.nan
+                frame[name] = np.nan
         for column in ("metrics", "config", "versions"):
             frame[column] = frame[column].map(json.loads)
         frame["fitted_hparams"] = frame["fitted_hparams"].map(  # NULL reads as None or NaN
