@@ -11,15 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from bench.jobs import Job, run_job
+from bench.jobs import Job, ProgressSink, run_job
 from bench.pool_executor import PoolExecutor
 from bench.results import JobResult
-
-
-class ProgressSink(Protocol):
-    def job_started(self, job: Job) -> None: ...
-
-    def epoch(self, job: Job, epoch: int, total: int, loss: float) -> None: ...
 
 
 class Executor(Protocol):

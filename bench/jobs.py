@@ -11,7 +11,7 @@ import logging
 import traceback
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -69,6 +69,14 @@ class Job:
             suite=self.suite,
             **fields,
         )
+
+
+class ProgressSink(Protocol):
+    """What every executor tells the progress display while it runs jobs."""
+
+    def job_started(self, job: Job) -> None: ...
+
+    def epoch(self, job: Job, epoch: int, total: int, loss: float) -> None: ...
 
 
 def _now() -> str:

@@ -32,15 +32,11 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import torch
 
-from bench.jobs import Job, failed_rows, run_job
+from bench.jobs import Job, ProgressSink, failed_rows, run_job
 from bench.results import JobResult
-
-if TYPE_CHECKING:
-    from bench.executors import ProgressSink
 
 ATTEMPTS = 2  # the first try, then one retry alone in a fresh worker
 # fork after torch has started its thread pools can deadlock the child

@@ -26,19 +26,16 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from bench.dataset import Splits
 from bench.errors import PlanError, SetupError
-from bench.jobs import Job, failed_rows, run_job
+from bench.jobs import Job, ProgressSink, failed_rows, run_job
 from bench.loading import load_splits
 from bench.plugins import ENV_EXTRA, ENV_RESTRICT
 from bench.results import JobResult
-
-if TYPE_CHECKING:
-    from bench.executors import ProgressSink
 
 INSTALL_HINT = "the ray executor needs Ray: pip install 'anomaly-bench[ray]'"
 DEFAULT_MAX_RETRIES = 2

@@ -19,9 +19,9 @@ from bench import environment
 from bench.dataset import DataError
 from bench.detector import Detector, RunContext
 from bench.errors import PlanError
-from bench.executors import Executor, ProgressSink
+from bench.executors import Executor
 from bench.experiment import Experiment, Settings, canonical_json
-from bench.jobs import Job
+from bench.jobs import Job, ProgressSink
 from bench.loading import load_splits
 from bench.paths import resolve_data_dir
 from bench.plugins import plugin_manager, registry
