@@ -4,7 +4,8 @@
 # A lent GPU gives a session about 15 minutes of device time, machine start included, on a
 # machine that reaches no network. This script spends about 9 of them:
 #   1. installs the project without dependencies (the machine's image has its own CUDA torch
-#      and every other dependency except platformdirs, carried as a wheel);
+#      and every other dependency except platformdirs; that, and setuptools >= 77 for the
+#      build, are carried as wheels and used only where the machine lacks them);
 #   2. runs the CUDA tests (`pytest -m gpu`, about a minute);
 #   3. decodes CIFAR-10 once into the array cache (one process, so the workers read it back
 #      instead of each decoding 60000 JPEGs);
@@ -18,7 +19,7 @@
 #   mkdir -p .gpu/data/cifar10 .gpu/whl
 #   cp ../shared/data/cifar10/cifar10-jpeg.tar.gz .gpu/data/cifar10/
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#       -d .gpu/whl platformdirs==4.3.6
+#       -d .gpu/whl platformdirs==4.3.6 setuptools==80.9.0
 #   # resuming: cp <returned cifar10_paper.sqlite> .gpu/
 # Dry run here first (tiny settings, CPU): OUT=/tmp/gpu-out RUN_SECONDS=60 \
 #   bash benchmarks/gpu/check.sh -d deep_svdd --seeds 0 --device cpu --set deep_svdd.epochs=1 \
@@ -36,8 +37,12 @@ log="$OUT/check.log"
 step() { echo "== $(date -u +%H:%M:%S) $*" | tee -a "$log"; }
 
 step "install"
-if ! python3 -c "import platformdirs" 2>/dev/null; then
-    python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl || exit 1
+missing=()
+python3 -c "import platformdirs" 2>/dev/null || missing+=(.gpu/whl/platformdirs-*.whl)
+python3 -c "import setuptools as s, sys; sys.exit(int(s.__version__.split('.')[0]) < 77)" \
+    2>/dev/null || missing+=(.gpu/whl/setuptools-*.whl)
+if [ ${#missing[@]} -gt 0 ]; then
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site "${missing[@]}" || exit 1
     export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . 2>&1 | tail -3 | tee -a "$log"
