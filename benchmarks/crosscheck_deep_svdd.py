@@ -2,7 +2,8 @@
 tell a gap between ``deep_svdd`` and the paper apart from a gap between the paper and that code.
 
 Their code is not part of this project: clone it and pass its ``src`` folder. It is imported as
-it is; only its data loading is replaced, because that needs torchvision (no CPU build here).
+it is; only its data loading is replaced, because that needs torchvision, which this project
+does not depend on.
 The images come from this harness's MNIST loader (the official IDX files) and are preprocessed
 with the code's own ``global_contrast_normalization``; the min-max bounds are computed from the
 class's training images, which gives the bounds the code hard-codes (checked to 1e-6 on
