@@ -13,8 +13,9 @@ classes 0-2). Settings are the code's README command, as pinned in
 
     python -m benchmarks.crosscheck_deep_svdd --code ~/Deep-SVDD-PyTorch/src --normal-class 5
 
-About 7 minutes per class on one CPU core. Under today's torch the code's scheduler, stepped
-before the optimiser, drops the learning rate one epoch earlier than under its pinned 0.4.1.
+5 to 10 minutes a class on one shared CPU core (291-683 s measured). Under today's torch the
+code's scheduler, stepped before the optimiser, drops the learning rate one epoch earlier than
+under its pinned 0.4.1.
 """
 
 from __future__ import annotations
