@@ -33,10 +33,10 @@ before the milestone): on one MNIST class at the full protocol (5923 training im
 110 s of fitting on a shared 2-core CPU and reached AUROC 0.976 on digit 0 (paper 0.980); the
 full 150 + 150 epochs scale to about 15 minutes there.
 
-At the paper's settings this detector and the authors' code agree within seed noise (seeds 0-2,
-digit 5: 0.854 ± 0.004 here, 0.860 ± 0.027 from their code run by
-``benchmarks/crosscheck_deep_svdd.py``; digit 8: 0.914 ± 0.007 and 0.921 ± 0.015); both are
-below the paper's Table 1 (0.885, 0.939), which came from their earlier Theano code.
+At the paper's settings this detector and the authors' code agree within seed noise: on the four
+digits furthest from the paper (2, 3, 5, 8; seeds 0-2) 0.886 here and 0.891 from their code
+run by ``benchmarks/crosscheck_deep_svdd.py`` (README), against the paper's Table 1 0.915,
+which came from their earlier Theano code.
 """
 
 from __future__ import annotations
