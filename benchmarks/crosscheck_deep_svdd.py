@@ -7,9 +7,9 @@ does not depend on.
 The images come from this harness's MNIST loader (the official IDX files) and are preprocessed
 with the code's own ``global_contrast_normalization``; the min-max bounds are computed from the
 class's training images, which gives the bounds the code hard-codes (checked to 1e-6 on
-classes 0-2). Settings are the code's README command, as pinned in
-``leaderboards/suites/mnist_paper.toml``. Prints the code's two test AUROCs: its autoencoder's
-(the DCAE baseline) and Deep SVDD's.
+classes 0-2). Settings are read from ``leaderboards/suites/mnist_paper.toml`` (the code's
+README command, as the board's deep_svdd rows ran), so both sides train alike. Prints the code's
+two test AUROCs: its autoencoder's (the DCAE baseline) and Deep SVDD's.
 
     python -m benchmarks.crosscheck_deep_svdd --code ~/Deep-SVDD-PyTorch/src --normal-class 5
 
@@ -34,6 +34,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from bench.loading import load_splits
 from bench.paths import resolve_data_dir
+from bench.suite import load_suite
+
+SUITE = Path(__file__).resolve().parents[1] / "leaderboards" / "suites" / "mnist_paper.toml"
 
 
 def _gcn(code: Path):
@@ -113,11 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger().addHandler(aucs)  # their trainers log each test AUROC at INFO
     logging.getLogger().setLevel(logging.INFO)
     start = time.perf_counter()
-    model = DeepSVDD("one-class", 0.1)
+    hp = load_suite(SUITE, ["deep_svdd"]).detector_hparams["deep_svdd"]
+    model = DeepSVDD(hp["objective"], 0.1)  # nu: the detector's default, unused by one-class
     model.set_network("mnist_LeNet")
-    for phase, weight_decay in ((model.pretrain, 0.5e-3), (model.train, 0.5e-6)):
-        phase(data, "adam", lr=1e-4, n_epochs=150, lr_milestones=(50,), batch_size=200,
-              weight_decay=weight_decay, device="cpu")  # fmt: skip
+    for phase, prefix in ((model.pretrain, "pretrain_"), (model.train, "")):
+        phase(data, "adam", lr=hp[f"{prefix}lr"], n_epochs=hp[f"{prefix}epochs"],
+              lr_milestones=(hp[f"{prefix}lr_milestone"],), batch_size=hp["batch_size"],
+              weight_decay=hp[f"{prefix}weight_decay"], device="cpu")  # fmt: skip
     model.test(data, device="cpu")
     dcae, svdd = aucs.values  # the autoencoder's test (in pretrain), then Deep SVDD's
     print(
