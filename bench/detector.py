@@ -93,6 +93,10 @@ class Detector:
         True when results depend on the seed (random weights, shuffled batches, random trees);
         the conformance kit then checks that the detector really uses the seed it is given.
         ``TorchDetector`` sets it.
+    ``hparams_unrecorded_at_default``
+        hyperparameters added after results were stored: a row's config records them only when
+        they differ from the default, so earlier rows keep their config hash (and ``--resume``
+        still finds them).
     """
 
     name: ClassVar[str]
@@ -102,6 +106,7 @@ class Detector:
     defaults: ClassVar[dict[str, Any]] = {}
     uses_labelled_anomalies: ClassVar[bool] = False
     stochastic: ClassVar[bool] = False
+    hparams_unrecorded_at_default: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

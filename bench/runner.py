@@ -81,6 +81,12 @@ def _hparams_for(spec: RunSpec, name: str, defaults: dict[str, Any]) -> dict[str
     return {**defaults, **shared, **spec.detector_hparams.get(name, {})}
 
 
+def _recorded(cls: type[Detector], hparams: dict[str, Any]) -> dict[str, Any]:
+    """``hparams`` as the config stores them: without those added later, when at the default."""
+    late = cls.hparams_unrecorded_at_default
+    return {k: v for k, v in hparams.items() if k not in late or v != cls.defaults[k]}
+
+
 def _lookup(kind: str, name: str) -> Any:
     try:
         return registry().get(kind, name)
@@ -160,6 +166,7 @@ def plan_jobs(spec: RunSpec) -> list[Job]:
         except ValueError as exc:
             raise PlanError(f"detector {name!r}: {exc}") from None
         canonical_json(hparams)  # NaN or inf: refused now, not stored as invalid JSON
+        hparams = _recorded(cls, hparams)
         shape = input_shape(cls, hparams, tuple(splits.train_images.shape[1:]), spec.settings)
         scorer_names = list(
             dict.fromkeys(spec.detector_scorers.get(name) or spec.scorers or [cls.default_scorer])

@@ -63,13 +63,18 @@ class TorchDetector(Detector):
         """The named outputs for one test batch."""
         raise NotImplementedError
 
+    def parameter_groups(self, model: nn.Module) -> Any:
+        """What the optimiser updates: every parameter, or param groups (e.g. some without
+        weight decay)."""
+        return model.parameters()
+
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         # Fused Adam updates every parameter in one deterministic elementwise kernel. On CPU the
         # default per-parameter loop took 155 ms a step for fcn_ae's 26.5M parameters, the
         # fused kernel 14 ms (benchmarks/NOTES.md).
         fused = self.ctx.device.type in FUSED_ADAM_DEVICES
         return torch.optim.Adam(
-            model.parameters(),
+            self.parameter_groups(model),
             lr=self.hparams["lr"],
             weight_decay=self.hparams.get("weight_decay", 0.0),
             fused=fused or None,

@@ -14,6 +14,10 @@ followed. Shapes the authors did not run get ``OTHER_SHAPES`` settings, chosen o
 For a CPU-sized run lower ``--epochs`` (the drop then never happens unless ``lr_milestone`` is
 lowered too).
 
+``network = "theano"`` builds the autoencoder of the authors' Theano code instead (see
+``lenet.py`` and ``deep_svdd``); its weight decay covers weights and BatchNorm scales, as
+Lasagne's penalty on "regularizable" parameters does.
+
 The harness's ``mse`` scorer compares ``reconstruction`` with the detector's [0, 1] input, but
 the error that ranks images is the one in the preprocessed space. So ``reconstruction`` is the
 input plus that error, ``x + (decoded - preprocessed(x))``: ``mse`` then gives exactly the mean
@@ -55,6 +59,7 @@ class DCAE(RuffRecipe):
     produces = ("reconstruction",)
     default_scorer = "mse"
     shape_settings = AUTOENCODER_SETTINGS
+    decays_norm_scale = True
     defaults: ClassVar[dict[str, Any]] = {
         # None: by input shape, see AUTOENCODER_SETTINGS (MNIST, CIFAR-10, other shapes).
         "epochs": None,  # 150, 350, 60
@@ -65,7 +70,9 @@ class DCAE(RuffRecipe):
     }
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
-        return lenet_autoencoder(input_shape)
+        model = lenet_autoencoder(input_shape, self.hparams["network"])
+        self.init_first_layer(model.encoder)
+        return model
 
     def training_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor | None):
         z = self.preprocess(x)

@@ -3,7 +3,14 @@
 Every layer is bias-free and every BatchNorm has ``affine=False``: Deep SVDD maps normal images
 close to a fixed centre, and any bias or BatchNorm shift would let the network output that
 centre for every input (the paper's Proposition 2). Activations are leaky ReLU (slope 0.01),
-BatchNorm epsilon 1e-4, as in the authors' code.
+BatchNorm epsilon 1e-4, as in the authors' PyTorch code.
+
+``network="theano"`` builds the same layers as the authors' earlier Theano/Lasagne code
+(github.com/lukasruff/Deep-SVDD, the code behind the paper's Table 1) does: Lasagne's
+BatchNorm learns a scale and a shift (``affine=True``), and weights start Glorot-uniform, with
+gain sqrt(2 / (1 + 0.01^2)) in the convolutions followed by a leaky ReLU and 1 elsewhere.
+Their decoder's size-keeping convolutions are the transposed convolutions here with the filter
+flipped, the same family under a symmetric initialisation.
 
 :func:`lenet_autoencoder` picks the authors' network by input shape: ``mnist_LeNet`` for
 1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits' 1 x 8 x 8) gets
@@ -23,8 +30,12 @@ MNIST_SHAPE, CIFAR10_SHAPE = (1, 28, 28), (3, 32, 32)
 MNIST_NET, CIFAR10_NET = ([8, 4], 32), ([32, 64, 128], 128)
 
 
-def _norm_act(channels: int) -> list[nn.Module]:
-    return [nn.BatchNorm2d(channels, eps=BN_EPS, affine=False), nn.LeakyReLU()]
+NETWORKS = ("pytorch", "theano")
+LEAKY_GAIN = (2 / (1 + 0.01**2)) ** 0.5  # Lasagne GlorotUniform gain in the Theano conv modules
+
+
+def _norm_act(channels: int, affine: bool) -> list[nn.Module]:
+    return [nn.BatchNorm2d(channels, eps=BN_EPS, affine=affine), nn.LeakyReLU()]
 
 
 def _deconv(c_in: int, c_out: int, padding: int = 2) -> nn.ConvTranspose2d:
@@ -34,13 +45,15 @@ def _deconv(c_in: int, c_out: int, padding: int = 2) -> nn.ConvTranspose2d:
 class LeNetEncoder(nn.Module):
     """Per stage a 5x5 convolution, BatchNorm, leaky ReLU, 2x2 max-pool; then a linear map."""
 
-    def __init__(self, input_shape: tuple[int, int, int], widths: list[int], rep_dim: int):
+    def __init__(
+        self, input_shape: tuple[int, int, int], widths: list[int], rep_dim: int, affine: bool
+    ) -> None:
         super().__init__()
         channels, height, width = input_shape
         layers: list[nn.Module] = []
         self.sizes = [(height, width)]  # spatial size before each pooling, then the final one
         for c_in, c_out in zip((channels, *widths), widths, strict=False):
-            layers += [nn.Conv2d(c_in, c_out, 5, padding=2, bias=False), *_norm_act(c_out)]
+            layers += [nn.Conv2d(c_in, c_out, 5, padding=2, bias=False), *_norm_act(c_out, affine)]
             layers.append(nn.MaxPool2d(2))
             h, w = self.sizes[-1]
             self.sizes.append((h // 2, w // 2))
@@ -55,30 +68,30 @@ class LeNetEncoder(nn.Module):
         return self.fc(self.features(x).flatten(1))
 
 
-def _mnist_decoder() -> nn.Sequential:
+def _mnist_decoder(affine: bool) -> nn.Sequential:
     # 32 -> 2x4x4 -> 8x8 -> 16x16 -> (padding 3) 14x14 -> 28x28, as in MNIST_LeNet_Autoencoder.
     up = nn.Upsample(scale_factor=2)
     return nn.Sequential(
         nn.Unflatten(1, (2, 4, 4)), nn.LeakyReLU(), up,
-        _deconv(2, 4), *_norm_act(4), up,
-        _deconv(4, 8, padding=3), *_norm_act(8), up,
+        _deconv(2, 4), *_norm_act(4, affine), up,
+        _deconv(4, 8, padding=3), *_norm_act(8, affine), up,
         _deconv(8, 1), nn.Sigmoid(),
     )  # fmt: skip
 
 
-def _cifar10_decoder() -> nn.Sequential:
+def _cifar10_decoder(affine: bool) -> nn.Sequential:
     # 128 -> BatchNorm1d -> 8x4x4 -> 4x4 -> 8x8 -> 16x16 -> 32x32, as in CIFAR10_LeNet_Autoencoder.
     layers: list[nn.Module] = [
-        nn.BatchNorm1d(128, eps=BN_EPS, affine=False), nn.Unflatten(1, (8, 4, 4)), nn.LeakyReLU(),
-        _deconv(8, 128), *_norm_act(128),
+        nn.BatchNorm1d(128, eps=BN_EPS, affine=affine), nn.Unflatten(1, (8, 4, 4)),
+        nn.LeakyReLU(), _deconv(8, 128), *_norm_act(128, affine),
     ]  # fmt: skip
     for c_in, c_out in ((128, 64), (64, 32)):
-        layers += [nn.Upsample(scale_factor=2), _deconv(c_in, c_out), *_norm_act(c_out)]
+        layers += [nn.Upsample(scale_factor=2), _deconv(c_in, c_out), *_norm_act(c_out, affine)]
     layers += [nn.Upsample(scale_factor=2), _deconv(32, 3)]
     return nn.Sequential(*layers, nn.Sigmoid())
 
 
-def _generic_decoder(encoder: LeNetEncoder, channels: int) -> nn.Sequential:
+def _generic_decoder(encoder: LeNetEncoder, channels: int, affine: bool) -> nn.Sequential:
     # The encoder reversed: a linear map back to the last feature map, then per stage an upsample
     # to the size before that stage's pooling and a size-keeping 5x5 transposed convolution.
     widths = [m.out_channels for m in encoder.features if isinstance(m, nn.Conv2d)]
@@ -88,7 +101,7 @@ def _generic_decoder(encoder: LeNetEncoder, channels: int) -> nn.Sequential:
     ]  # fmt: skip
     outs = [*widths[::-1][1:], channels]
     for c_in, c_out, size in zip(widths[::-1], outs, encoder.sizes[-2::-1], strict=False):
-        layers += [nn.Upsample(size=size), _deconv(c_in, c_out), *_norm_act(c_out)]
+        layers += [nn.Upsample(size=size), _deconv(c_in, c_out), *_norm_act(c_out, affine)]
     layers[-2:] = [nn.Sigmoid()]
     return nn.Sequential(*layers)
 
@@ -104,22 +117,47 @@ class LeNetAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def lenet_encoder(input_shape: tuple[int, int, int]) -> LeNetEncoder:
-    widths, rep_dim = CIFAR10_NET if tuple(input_shape) == CIFAR10_SHAPE else MNIST_NET
-    return LeNetEncoder(input_shape, widths, rep_dim)
+def theano_init(model: nn.Module) -> None:
+    """Glorot-uniform weights as Lasagne drew them: the leaky-ReLU gain for every convolution but
+    a decoder's last (the reconstruction, followed by a sigmoid), gain 1 for linear maps."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    last = convs[-1] if isinstance(model, LeNetAutoencoder) else None
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+        elif m in convs:
+            nn.init.xavier_uniform_(m.weight, gain=1.0 if m is last else LEAKY_GAIN)
 
 
-def lenet_autoencoder(input_shape: tuple[int, int, int]) -> LeNetAutoencoder:
-    shape = tuple(input_shape)
-    encoder = lenet_encoder(shape)
+def _encoder(shape: tuple[int, ...], affine: bool) -> LeNetEncoder:
+    widths, rep_dim = CIFAR10_NET if shape == CIFAR10_SHAPE else MNIST_NET
+    return LeNetEncoder(shape, widths, rep_dim, affine)  # type: ignore[arg-type]
+
+
+def lenet_encoder(input_shape: tuple[int, int, int], network: str = "pytorch") -> LeNetEncoder:
+    encoder = _encoder(tuple(input_shape), affine=network == "theano")
+    if network == "theano":
+        theano_init(encoder)
+    return encoder
+
+
+def lenet_autoencoder(
+    input_shape: tuple[int, int, int], network: str = "pytorch"
+) -> LeNetAutoencoder:
+    shape, theano = tuple(input_shape), network == "theano"
+    encoder = _encoder(shape, affine=theano)
     if shape == MNIST_SHAPE:
-        return LeNetAutoencoder(encoder, _mnist_decoder())
-    if shape == CIFAR10_SHAPE:
-        model = LeNetAutoencoder(encoder, _cifar10_decoder())
-        # Only the authors' CIFAR-10 autoencoder initialises its (de)convolutions this way.
-        gain = nn.init.calculate_gain("leaky_relu")
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
-                nn.init.xavier_uniform_(m.weight, gain=gain)
-        return model
-    return LeNetAutoencoder(encoder, _generic_decoder(encoder, shape[0]))
+        model = LeNetAutoencoder(encoder, _mnist_decoder(affine=theano))
+    elif shape == CIFAR10_SHAPE:
+        model = LeNetAutoencoder(encoder, _cifar10_decoder(affine=theano))
+        if not theano:
+            # Only the authors' PyTorch CIFAR-10 autoencoder initialises its (de)convolutions so.
+            gain = nn.init.calculate_gain("leaky_relu")
+            for m in model.modules():
+                if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+                    nn.init.xavier_uniform_(m.weight, gain=gain)
+    else:
+        model = LeNetAutoencoder(encoder, _generic_decoder(encoder, shape[0], affine=theano))
+    if theano:
+        theano_init(model)
+    return model

@@ -18,8 +18,11 @@ from torch import nn
 
 from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
+from plugins.detectors.dictionary_init import dictionary_filters
 from plugins.detectors.gcn import GCNMinMax
+from plugins.detectors.lenet import NETWORKS, LeNetEncoder
 
+LAYERS_WITH_WEIGHTS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 # Key of the settings for every shape without its own entry.
 OTHER_SHAPES = "other"
 Settings = dict[tuple[int, int, int] | str, dict[str, Any]]
@@ -33,9 +36,18 @@ class RuffRecipe(TorchDetector):
     input_spec = InputSpec(value_range=(0.0, 1.0))
     # Per input shape, the values of hyperparameters whose default is None.
     shape_settings: ClassVar[Settings] = {}
+    # "pytorch": the network of the authors' PyTorch code; "theano": as their Theano code built
+    # it for the paper's experiments (lenet.py), first-layer filters from a dictionary learned
+    # on the training images (dictionary_init.py), weight decay on weights only.
+    defaults: ClassVar[dict[str, Any]] = {"network": "pytorch"}
+    # Added after the digits, MNIST and CIFAR-10 boards' rows were stored; they keep their hashes.
+    hparams_unrecorded_at_default = frozenset({"network"})
+    decays_norm_scale: ClassVar[bool] = False  # with network "theano", see parameter_groups
 
     @classmethod
     def check_hparams(cls, hparams: dict[str, Any]) -> None:
+        if hparams["network"] not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, not {hparams['network']!r}")
         # A None is the value for the input shape, known only at fit: check every shape's
         # values in its place, so the recipe's own numbers are checked too.
         for values in cls.shape_settings.values() or [{}]:
@@ -50,6 +62,7 @@ class RuffRecipe(TorchDetector):
             if self.hparams.get(key) is None:
                 self.hparams[key] = value
         self.preprocess = GCNMinMax.fit(train, int(self.hparams["batch_size"]))
+        self._train = train
         report = self.ctx.on_epoch
 
         def drop_lr_then_report(epoch: int, total: int, loss: float) -> None:
@@ -68,3 +81,25 @@ class RuffRecipe(TorchDetector):
         milestone = int(self.hparams["lr_milestone"])
         self._scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, [milestone], gamma=0.1)
         return optimizer
+
+    def init_first_layer(self, encoder: LeNetEncoder) -> None:
+        """The Theano code's dictionary initialisation of the first convolution (in place)."""
+        if self.hparams["network"] != "theano":
+            return
+        conv = encoder.features[0]
+        batches = self._train.batches(int(self.hparams["batch_size"]))
+        images = torch.cat([self.preprocess(x) for x in batches])
+        filters = dictionary_filters(images, conv.out_channels, conv.kernel_size[0])
+        with torch.no_grad():
+            conv.weight.copy_(filters.to(conv.weight.device))
+
+    def parameter_groups(self, model: nn.Module) -> Any:
+        if self.hparams["network"] != "theano":
+            return super().parameter_groups(model)
+        # Theano's penalty covers the weights of convolutions and linear maps; Lasagne's
+        # autoencoder penalty also BatchNorm's scale (``regularizable``), Deep SVDD's does not.
+        layers = (*LAYERS_WITH_WEIGHTS, nn.BatchNorm1d, nn.BatchNorm2d)
+        kinds = layers if self.decays_norm_scale else LAYERS_WITH_WEIGHTS
+        weights = [m.weight for m in model.modules() if isinstance(m, kinds)]
+        rest = [p for p in model.parameters() if all(p is not w for w in weights)]
+        return [{"params": weights}, {"params": rest, "weight_decay": 0.0}]

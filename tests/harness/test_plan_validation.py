@@ -95,6 +95,19 @@ def test_settings_at_their_defaults_stay_out_of_the_config():
     assert job.row_keys() == [(hashlib.sha256(canonical.encode()).hexdigest()[:16], 0)]
 
 
+def test_hyperparameters_added_later_enter_the_config_only_off_their_default():
+    # dcae's network was added after its rows were stored: at "pytorch" a job keeps the hash of
+    # the committed digits rows, at "theano" the value is recorded (and hashed).
+    committed = "9480975688e86127"  # dcae, digits class 3, seed 0, in leaderboards/results
+    (default,) = plan_jobs(RunSpec(detectors=["dcae"], classes=["3"]))
+    assert "network" not in default.experiment.hparams
+    assert default.row_keys() == [(committed, 0)]
+    (theano,) = plan_jobs(RunSpec(detectors=["dcae"], classes=["3"],
+                                  detector_hparams={"dcae": {"network": "theano"}}))  # fmt: skip
+    assert theano.experiment.hparams["network"] == "theano"
+    assert theano.row_keys()[0][0] != committed
+
+
 def test_a_forced_shape_is_part_of_the_experiment():
     forced = Settings(input_size=64, input_channels=3)
     (native,) = plan_jobs(RunSpec(detectors=["conv_ae"], classes=["0"]))

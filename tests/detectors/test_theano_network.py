@@ -1,0 +1,105 @@
+"""``network = "theano"`` on dcae and deep_svdd: the layers of Ruff et al.'s Theano code (BatchNorm
+with scale and shift, Glorot-uniform weights), first-layer filters from a dictionary learned on
+the preprocessed training images, and weight decay where Lasagne put it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from bench.errors import PlanError
+from bench.runner import RunSpec, plan_jobs
+from bench.testing import check_detector
+from plugins.detectors.deep_svdd import DeepSVDD
+from plugins.detectors.dictionary_init import dictionary_filters
+from plugins.detectors.lenet import LEAKY_GAIN, lenet_autoencoder
+from tests.detectors.digits_helpers import fit_on_digits, run_on_digits
+
+THEANO = {"network": "theano"}
+
+
+def test_conforms_with_a_short_pretraining():
+    check_detector(DeepSVDD, hparams={**THEANO, "epochs": 1, "pretrain_epochs": 1})
+
+
+def test_learns_a_digit_class():
+    result = run_on_digits("deep_svdd", task="0", **THEANO)
+    assert result.metrics["auroc"] >= 0.95  # 1.000
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])
+def test_batchnorm_learns_scale_and_shift_and_only_that_adds_parameters(shape):
+    theano, pytorch = lenet_autoencoder(shape, "theano"), lenet_autoencoder(shape)
+    norms = [m for m in theano.modules() if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)]
+    assert norms and all(m.affine for m in norms)
+    extra = sum(p.numel() for p in theano.parameters()) - sum(
+        p.numel() for p in pytorch.parameters()
+    )
+    assert extra == sum(2 * m.num_features for m in norms)
+    x = torch.rand(3, *shape)
+    assert theano(x).shape == x.shape
+
+
+def test_weights_start_glorot_uniform_with_lasagnes_gains():
+    torch.manual_seed(0)
+    model = lenet_autoencoder((1, 28, 28), "theano")
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    for layer in [*convs, model.encoder.fc]:
+        w = layer.weight
+        receptive = w[0, 0].numel()
+        fan_in, fan_out = w.shape[1] * receptive, w.shape[0] * receptive
+        gain = 1.0 if layer in (convs[-1], model.encoder.fc) else LEAKY_GAIN
+        bound = gain * math.sqrt(6 / (fan_in + fan_out))
+        assert w.abs().max() <= bound
+        assert w.abs().max() > 0.8 * bound  # filled to the bound, not a narrower default
+
+
+def test_dictionary_atoms_are_unit_norm_flipped_and_seeded():
+    # Patches of horizontal stripes: every atom is a horizontal pattern, so flipping it
+    # left-right leaves it as it is while flipping it up-down does not.
+    rows = (torch.arange(12) % 3 == 0).float()
+    images = rows.view(1, 1, 12, 1).expand(40, 1, 12, 12) * torch.rand(40, 1, 1, 1)
+    torch.manual_seed(0)
+    atoms = dictionary_filters(images, filters=4, size=5)
+    assert atoms.shape == (4, 1, 5, 5)
+    assert torch.allclose(atoms.flatten(1).norm(dim=1), torch.ones(4), atol=1e-5)
+    assert torch.allclose(atoms, atoms.flip(-1), atol=1e-5)
+    torch.manual_seed(0)
+    assert torch.equal(dictionary_filters(images, filters=4, size=5), atoms)
+
+
+def test_first_layer_starts_from_a_dictionary_not_from_glorot_draws():
+    detector = fit_on_digits("dcae", epochs=1, lr=1e-12, **THEANO)  # lr 1e-12: barely moves
+    norms = detector.model.encoder.features[0].weight.detach().flatten(1).norm(dim=1)
+    # Unit-norm atoms; Glorot draws of 25 weights within +-0.23 have a norm near 0.66.
+    assert torch.allclose(norms, torch.ones(8), atol=1e-4)
+
+
+def test_weight_decay_covers_weights_and_only_the_autoencoders_batchnorm_scales():
+    svdd = fit_on_digits("deep_svdd", epochs=1, pretrain_epochs=0, **THEANO)
+    decayed, free = svdd._scheduler.optimizer.param_groups
+    norms = [m for m in svdd.model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert all(any(m.weight is p for p in free["params"]) for m in norms)
+    assert free["weight_decay"] == 0.0
+    assert any(svdd.model.fc.weight is p for p in decayed["params"])
+    dcae = fit_on_digits("dcae", epochs=1, **THEANO)
+    decayed, free = dcae._scheduler.optimizer.param_groups
+    norms = [m for m in dcae.model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert all(any(m.weight is p for p in decayed["params"]) for m in norms)
+    assert all(any(m.bias is p for p in free["params"]) for m in norms)
+
+
+def test_the_pytorch_network_keeps_one_parameter_group():
+    detector = fit_on_digits("deep_svdd", epochs=1, pretrain_epochs=0)
+    assert len(detector._scheduler.optimizer.param_groups) == 1
+
+
+@pytest.mark.parametrize("detector", ["dcae", "deep_svdd"])
+def test_unknown_network_is_refused_when_the_run_is_planned(detector):
+    spec = RunSpec(detectors=[detector], dataset="digits",
+                   detector_hparams={detector: {"network": "caffe"}})  # fmt: skip
+    with pytest.raises(PlanError, match="network must be one of"):
+        plan_jobs(spec)
