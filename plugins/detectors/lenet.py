@@ -10,7 +10,9 @@ BatchNorm epsilon 1e-4, as in the authors' PyTorch code.
 BatchNorm learns a scale and a shift (``affine=True``), and weights start Glorot-uniform, with
 gain sqrt(2 / (1 + 0.01^2)) in the convolutions followed by a leaky ReLU and 1 elsewhere.
 Their decoder's size-keeping convolutions are the transposed convolutions here with the filter
-flipped, the same family under a symmetric initialisation.
+flipped, the same family under a symmetric initialisation. That is their MNIST network; on other
+shapes ``"theano"`` applies the same BatchNorm and initialisation to the layouts below (their
+CIFAR-10 network was not compared layer by layer).
 
 :func:`lenet_autoencoder` picks the authors' network by input shape: ``mnist_LeNet`` for
 1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits' 1 x 8 x 8) gets
