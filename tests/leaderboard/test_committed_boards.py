@@ -17,7 +17,9 @@ REFERENCE = ROOT / "leaderboards" / "reference.toml"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board_dir", ["leaderboards", "leaderboards/paper"])
+@pytest.mark.parametrize(
+    "board_dir", ["leaderboards", "leaderboards/paper", "leaderboards/paper_theano"]
+)
 def test_committed_boards_regenerate_from_the_committed_exports(tmp_path, board_dir):
     committed = ROOT / board_dir
     written = build_leaderboards([committed / "results"], tmp_path, REFERENCE)
