@@ -95,9 +95,7 @@ class TorchDetector(Detector):
         # On CPU, inductor's layout optimisation turns convolutions channels_last, and in torch
         # 2.13.0+cpu the backward of a channels_last 1x1 stride-2 convolution with few channels
         # (resnet-type shortcuts) corrupts the heap and kills the process (benchmarks/NOTES.md).
-        options = {"deterministic": self.ctx.deterministic}  # seeding leaves inductor unset
-        if self.ctx.device.type == "cpu":
-            options["layout_optimization"] = False
+        options = {"layout_optimization": False} if self.ctx.device.type == "cpu" else None
         return torch.compile(model, options=options)
 
     def fit(self, train: ImageBatches) -> TorchDetector:
