@@ -87,8 +87,7 @@ class RuffRecipe(TorchDetector):
         if self.hparams["network"] != "theano":
             return
         conv = encoder.features[0]
-        batches = self._train.batches(int(self.hparams["batch_size"]))
-        images = torch.cat([self.preprocess(x) for x in batches])
+        images = self.preprocess(self._train.all())
         filters = dictionary_filters(images, conv.out_channels, conv.kernel_size[0])
         with torch.no_grad():
             conv.weight.copy_(filters.to(conv.weight.device))
