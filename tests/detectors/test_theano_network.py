@@ -13,6 +13,7 @@ from torch import nn
 from bench.errors import PlanError
 from bench.runner import RunSpec, plan_jobs
 from bench.testing import check_detector
+from plugins.detectors import dictionary_init
 from plugins.detectors.deep_svdd import DeepSVDD
 from plugins.detectors.dictionary_init import dictionary_filters
 from plugins.detectors.lenet import LEAKY_GAIN, lenet_autoencoder
@@ -57,9 +58,8 @@ def test_weights_start_glorot_uniform_with_lasagnes_gains():
         assert w.abs().max() > 0.8 * bound  # filled to the bound, not a narrower default
 
 
-def test_dictionary_atoms_are_unit_norm_flipped_and_seeded():
-    # Patches of horizontal stripes: every atom is a horizontal pattern, so flipping it
-    # left-right leaves it as it is while flipping it up-down does not.
+def test_dictionary_atoms_are_unit_norm_follow_the_patches_and_are_seeded():
+    # Patches of horizontal stripes: every atom is constant along its rows.
     rows = (torch.arange(12) % 3 == 0).float()
     images = rows.view(1, 1, 12, 1).expand(40, 1, 12, 12) * torch.rand(40, 1, 1, 1)
     torch.manual_seed(0)
@@ -69,6 +69,24 @@ def test_dictionary_atoms_are_unit_norm_flipped_and_seeded():
     assert torch.allclose(atoms, atoms.flip(-1), atol=1e-5)
     torch.manual_seed(0)
     assert torch.equal(dictionary_filters(images, filters=4, size=5), atoms)
+
+
+def test_atoms_are_flipped_for_torchs_correlation(monkeypatch):
+    # Lasagne convolves with an atom; torch correlates, so the same filter is the atom turned
+    # by 180 degrees. A learner that hands back known, asymmetric atoms shows the turn.
+    known = torch.arange(2 * 3 * 3, dtype=torch.float32).reshape(2, 9).numpy()
+
+    class Learner:
+        def __init__(self, **kwargs):
+            pass
+
+        def fit(self, patches):
+            self.components_ = known
+            return self
+
+    monkeypatch.setattr(dictionary_init, "MiniBatchDictionaryLearning", Learner)
+    atoms = dictionary_init.dictionary_filters(torch.rand(4, 1, 6, 6), filters=2, size=3)
+    assert torch.equal(atoms, torch.from_numpy(known).reshape(2, 1, 3, 3).flip(-2, -1))
 
 
 def test_first_layer_starts_from_a_dictionary_not_from_glorot_draws():
