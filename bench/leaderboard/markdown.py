@@ -6,7 +6,7 @@ import pandas as pd
 
 TEXT_COLUMNS = {
     "detector", "scorer", "method", "dataset", "source", "suite", "settings", "class", "row",
-    "differs significantly from", "within paper's std", "data", "critical difference",
+    "differs significantly from", "within 2 paper stds", "data", "critical difference",
     "reproduction",
 }  # fmt: skip
 
