@@ -14,6 +14,17 @@ from bench.store import DEFAULT_STORE
 REFERENCE_FILE = "reference.toml"
 
 
+def default_reference(out_dir: Path) -> Path | None:
+    """The nearest reference file in OUT or a folder above it, so that boards kept in a subfolder
+    (leaderboards/paper/) regenerate with the published rows of leaderboards/reference.toml, as
+    their header's plain ``--store STORE --out DIR`` promises."""
+    folder = out_dir.resolve()
+    for candidate in (folder / REFERENCE_FILE, *(f / REFERENCE_FILE for f in folder.parents)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 @click.command("leaderboard")
 @click.option(
     "--store",
@@ -35,7 +46,8 @@ REFERENCE_FILE = "reference.toml"
 @click.option(
     "--reference",
     type=click.Path(dir_okay=False, exists=True),
-    help=f"Published reference rows (TOML). Default: OUT/{REFERENCE_FILE} when it exists.",
+    help=f"Published reference rows (TOML). Default: the nearest {REFERENCE_FILE} in OUT or a "
+    "folder above it, if any.",
 )
 @click.option(
     "--no-plots", is_flag=True, help="Tables only (faster): no figures are drawn or linked."
@@ -48,7 +60,7 @@ def leaderboard_command(
 
     The same store always gives byte-identical Markdown, CSV, JSON and PNG files."""
     out_dir = Path(out)
-    reference_path = Path(reference) if reference else out_dir / REFERENCE_FILE
+    reference_path = Path(reference) if reference else default_reference(out_dir)
     paths = [Path(s) for s in stores]
     written = build_leaderboards(paths, out_dir, reference_path, with_plots=not no_plots)
     console = Console()

@@ -135,6 +135,20 @@ def test_published_rows_are_shown_apart_with_their_source(mixed_store, tmp_path)
     assert "Some Paper Method" in (tmp_path / "out" / "README.md").read_text()
 
 
+def test_a_board_in_a_subfolder_finds_the_reference_file_above_it(mixed_store, tmp_path):
+    (tmp_path / "reference.toml").write_text(
+        '[[rows]]\nmethod = "Parent Method"\ndataset = "digits"\nsource = "Table 1"\n'
+        'read_from = "the paper itself"\nauroc_percent = { "0" = 91.0 }\n'
+    )
+    _generate(mixed_store, tmp_path / "boards" / "paper", "--no-plots")
+    assert "| Parent Method" in (tmp_path / "boards" / "paper" / "digits.md").read_text()
+    nearer = tmp_path / "boards" / "reference.toml"
+    nearer.write_text((tmp_path / "reference.toml").read_text().replace("Parent", "Nearer"))
+    _generate(mixed_store, tmp_path / "boards" / "paper", "--no-plots")
+    markdown = (tmp_path / "boards" / "paper" / "digits.md").read_text()
+    assert "| Nearer Method" in markdown and "Parent Method" not in markdown
+
+
 def test_the_committed_reference_file_is_complete():
     rows = load_reference(ROOT / "leaderboards" / "reference.toml")
     assert {(r.method, r.dataset) for r in rows} >= {
