@@ -99,6 +99,8 @@ class RuffRecipe(TorchDetector):
         # autoencoder penalty also BatchNorm's scale (``regularizable``), Deep SVDD's does not.
         layers = (*LAYERS_WITH_WEIGHTS, nn.BatchNorm1d, nn.BatchNorm2d)
         kinds = layers if self.decays_norm_scale else LAYERS_WITH_WEIGHTS
-        weights = [m.weight for m in model.modules() if isinstance(m, kinds)]
+        weights = [
+            m.weight for m in model.modules() if isinstance(m, kinds) and m.weight is not None
+        ]
         rest = [p for p in model.parameters() if all(p is not w for w in weights)]
         return [{"params": weights}, {"params": rest, "weight_decay": 0.0}]
