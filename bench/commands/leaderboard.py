@@ -19,7 +19,7 @@ def default_reference(out_dir: Path) -> Path | None:
     (leaderboards/paper/) regenerate with the published rows of leaderboards/reference.toml, as
     their header's plain ``--store STORE --out DIR`` promises."""
     folder = out_dir.resolve()
-    for candidate in (folder / REFERENCE_FILE, *(f / REFERENCE_FILE for f in folder.parents)):
+    for candidate in (f / REFERENCE_FILE for f in (folder, *folder.parents)):
         if candidate.is_file():
             return candidate
     return None
