@@ -145,8 +145,7 @@ def test_auroc_check_skips_without_mnist(tmp_path):
 
 @pytest.mark.slow
 def test_auroc_check_on_mnist(mnist_dir):
-    # Digit 1 as normal: a 1-epoch autoencoder already ranks the inkier other digits higher
-    # (at native 1 x 32 x 32, digit 0 scores below chance: its many pixels reconstruct worst).
+    # Digit 1 as normal: a 1-epoch autoencoder already ranks the inkier other digits higher.
     outcome = auroc.check("conv_ae", mnist_dir, "1", [0], epochs=1, device=CPU)
     (run,) = outcome["runs"]
     assert 0.5 < run["reference"] <= 1 and 0.5 < run["harness"] <= 1
