@@ -6,15 +6,17 @@ decoder mirrors it with ConvTranspose2d and ends in Tanh.
 Anomalies are images it reconstructs badly (default scorer: mean squared error).
 
 Inputs are in [0, 1] by default, where the course used [-1, 1] (``value_range``; the course's
-is ``--set 'conv_ae.value_range=[-1.0, 1.0]'``). In [-1, 1] a mostly black image (MNIST: about
-80% of the padded 32 x 32 pixels at -1) drives the network to output -1 everywhere: the
-pre-Tanh values grow to about -20, Tanh saturates and no gradient is left, so on all 10 MNIST
-classes the training images' reconstruction error ended 1.8-2.4 times that of the mean training
-image (8 epochs, seed 0), and every seed gave the same scores (AUROC 0.495). In [0, 1] black is
-Tanh's 0 and the same runs end at 0.08-0.12 times the mean image's error. The range was chosen
-on that ratio, training images only: [0, 1] is also lower on all 10 digits classes (1.26-1.85
-against 1.38-1.94 after the 24 default epochs), higher on CIFAR-10 (0.13-0.14 against 0.10-0.11
-on airplane and automobile) but never collapsed.
+is ``--set 'conv_ae.value_range=[-1.0, 1.0]'``). In [-1, 1] a mostly black image (MNIST, padded
+to 32 x 32) drives the network to output -1 everywhere: the last ReLU's activations grow to a
+mean of about 24, Tanh saturates at -1 and no gradient is left. On all 10 MNIST classes the last
+epoch's training loss was 1.8-2.4 times the error of the class's mean training image (8 epochs,
+seed 0), and every seed gave the same scores (AUROC 0.495). In [0, 1] black is Tanh's 0 and the
+same runs end at 0.08-0.12 times. The range was chosen on that ratio, on training images only:
+in [0, 1] it is also lower on all 10 digits classes (1.26-1.85 against 1.38-1.94 after the 24
+default epochs), and on CIFAR-10 (reconstruction error of the training images, airplane and
+automobile) it is higher, 0.13-0.14 against 0.10-0.11, but nowhere near a collapse. The boards
+after the change (seeds 0-2, mean AUROC, before in brackets): MNIST 0.739 (0.495), digits 0.960
+(0.959), CIFAR-10 0.569 (0.557).
 """
 
 from __future__ import annotations

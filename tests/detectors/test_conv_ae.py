@@ -49,8 +49,8 @@ def test_value_range_sets_the_input_range_and_must_fit_tanh():
 
 @pytest.mark.slow
 def test_a_mostly_black_class_is_reconstructed_better_than_its_mean_image(mnist_dir):
-    # MNIST digit 0 (5923 images, 80% of padded pixels black): in the course's [-1, 1] the
-    # network saturated to a constant -1 (error 2.4x the mean image's after 8 epochs).
+    # MNIST digit 0 (5923 images, mostly black once padded): in the course's [-1, 1] the
+    # network saturated to a constant -1 (training loss 2.4x the mean image's after 8 epochs).
     splits = load_splits("mnist", str(mnist_dir.parent), {})
     task = build_task(splits, "mnist", True, "0")
     experiment = Experiment("conv_ae", "mnist", "0", {"epochs": 2})
