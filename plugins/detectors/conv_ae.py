@@ -53,8 +53,9 @@ class ConvAutoencoder(nn.Module):
 
 class ConvAE(AutoencoderDetector):
     name = "conv_ae"
-    # One stride-2 layer per width down and one up: sizes must divide by 2 ** 3 by default.
-    input_spec = InputSpec(value_range=(-1.0, 1.0), size_multiple=8)
+    # At the default hyperparameters; __init__ sets both from value_range and widths. One
+    # stride-2 layer per width down and one up: sizes must divide by 2 ** 3 by default.
+    input_spec = InputSpec(value_range=(0.0, 1.0), size_multiple=8)
     # Epochs: from epoch 24 on, the training loss (mean over the 10 digits classes) falls by under
     # 5% of its value per epoch over the next 5 (a slow start: epochs 1-8 lose 8% in all).
     defaults = {
@@ -68,9 +69,14 @@ class ConvAE(AutoencoderDetector):
     @classmethod
     def check_hparams(cls, hparams: dict[str, Any]) -> None:
         super().check_hparams(hparams)
-        low, high = hparams["value_range"]
-        if not -1.0 <= low < high <= 1.0:
-            raise ValueError(f"value_range must lie within Tanh's [-1, 1], got {[low, high]}")
+        value = hparams["value_range"]
+        pair = isinstance(value, list | tuple) and len(value) == 2
+        numbers = pair and all(type(v) in (int, float) for v in value)  # bool is not a number here
+        if not (numbers and -1.0 <= value[0] < value[1] <= 1.0):
+            raise ValueError(
+                f"value_range must lie within Tanh's [-1, 1] as [low, high] with low < high, "
+                f"got {value!r}"
+            )
 
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)

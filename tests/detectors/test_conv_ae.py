@@ -43,8 +43,9 @@ def test_value_range_sets_the_input_range_and_must_fit_tanh():
     course = ConvAE(RunContext(hparams={"value_range": [-1.0, 1.0]}))
     assert course.input_spec.value_range == (-1.0, 1.0)
     assert course.input_spec.size_multiple == 8
-    with pytest.raises(ValueError, match="value_range must lie within Tanh's"):
-        ConvAE.check_hparams({**ConvAE.defaults, "value_range": [0.0, 2.0]})
+    for bad in ([0.0, 2.0], [1.0, 0.0], 0.5, [0.0], ["0", "1"]):
+        with pytest.raises(ValueError, match="value_range must lie within Tanh's"):
+            ConvAE.check_hparams({**ConvAE.defaults, "value_range": bad})
 
 
 @pytest.mark.slow
