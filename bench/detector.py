@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from bench.constraints import Allowed, check_constraints
 from bench.images import ImageBatches, InputSpec
 
 
@@ -93,6 +94,10 @@ class Detector:
         True when results depend on the seed (random weights, shuffled batches, random trees);
         the conformance kit then checks that the detector really uses the seed it is given.
         ``TorchDetector`` sets it.
+    ``hparam_constraints``
+        what each hyperparameter may be (:mod:`bench.constraints`), merged over the parents'
+        like ``defaults``; checked by the planner, so a bad value is a one-line error before any
+        training. Checks that need more than one value go in :meth:`check_hparams`.
     ``hparams_unrecorded_at_default``
         hyperparameters added after results were stored: a row's config records them only when
         they differ from the default, so earlier rows keep their config hash (and ``--resume``
@@ -104,24 +109,29 @@ class Detector:
     default_scorer: ClassVar[str]
     input_spec: ClassVar[InputSpec] = InputSpec()
     defaults: ClassVar[dict[str, Any]] = {}
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {}
     uses_labelled_anomalies: ClassVar[bool] = False
     stochastic: ClassVar[bool] = False
     hparams_unrecorded_at_default: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "defaults" in cls.__dict__:
-            # Each parent's defaults are already merged with its own parents' at its creation.
-            inherited: dict[str, Any] = {}
-            for base in reversed(cls.__bases__):
-                inherited.update(getattr(base, "defaults", {}))
-            cls.defaults = {**inherited, **cls.__dict__["defaults"]}
+        for table in ("defaults", "hparam_constraints"):
+            if table in cls.__dict__:
+                # Each parent's table is already merged with its own parents' at its creation.
+                inherited: dict[str, Any] = {}
+                for base in reversed(cls.__bases__):
+                    inherited.update(getattr(base, table, {}))
+                setattr(cls, table, {**inherited, **cls.__dict__[table]})
 
     @classmethod
     def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
         """Raise ``ValueError`` saying what is wrong with these values (merged with the
         defaults). Called by the planner, so a bad value fails before any training rather than
-        in every job; the base class accepts anything."""
+        in every job; the base class checks
+        ``hparam_constraints``. An override adds what a constraint cannot say and calls
+        ``super().check_hparams(hparams)``."""
+        check_constraints(hparams, cls.hparam_constraints)
 
     def __init__(self, ctx: RunContext) -> None:
         unknown = set(ctx.hparams) - set(self.defaults)

@@ -254,12 +254,17 @@ def check_hyperparameter_defaults(
     data: KitData | None = None,
     hparams: Mapping[str, Any] | None = None,
 ) -> None:
-    """Every hyperparameter the detector reads has a default, and the defaults can be stored."""
+    """Every hyperparameter the detector reads has a default, the defaults pass the detector's
+    own checks (``hparam_constraints``, ``check_hparams``), and they can be stored."""
     rule, cls = "check_hyperparameter_defaults", detector_cls
     try:
         json.dumps(cls.defaults)
     except TypeError as exc:  # stored and hashed with every result row
         raise AssertionError(f"{rule}: {cls.name}.defaults must be JSON values: {exc}") from exc
+    try:
+        cls.check_hparams(dict(cls.defaults))
+    except ValueError as exc:
+        raise AssertionError(f"{rule}: {cls.name}'s defaults fail its own checks: {exc}") from exc
     _new(cls, None, SEED)  # the defaults alone make a detector
     data = data or synthetic_data()
     _scores(_fitted(cls, hparams, data, SEED), _scorer(cls, scorer), data, SEED)

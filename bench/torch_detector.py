@@ -10,13 +10,12 @@ are done once, here, so every detector gets them and they are measured in one pl
 from __future__ import annotations
 
 import contextlib
-import math
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from bench.constraints import COUNT, NON_NEGATIVE, POSITIVE, Allowed
 from bench.detector import Detector, RunContext
 from bench.images import ImageBatches
 
@@ -30,19 +29,13 @@ class TorchDetector(Detector):
     defaults: ClassVar[dict[str, Any]] = {"epochs": 5, "batch_size": 128, "lr": 1e-3}
     stochastic: ClassVar[bool] = True  # random initial weights and shuffled batches
 
-    @classmethod
-    def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
-        # epochs 0 would store an untrained model as "ok"; batch 0 and lr <= 0 or NaN never train.
-        for key in ("epochs", "batch_size"):
-            value = hparams[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
-        for key in ("lr", "weight_decay"):
-            value = hparams.get(key, 0.0 if key == "weight_decay" else None)
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or value < 0 or (key == "lr" and value == 0):
-                need = "> 0" if key == "lr" else ">= 0"
-                raise ValueError(f"{key} must be a finite number {need}, got {value!r}")
+    # epochs 0 would store an untrained model as "ok"; batch 0 and lr <= 0 or NaN never train.
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "epochs": COUNT,
+        "batch_size": COUNT,
+        "lr": POSITIVE,
+        "weight_decay": NON_NEGATIVE,  # optional: a detector that declares it gets it checked
+    }
 
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)

@@ -28,6 +28,8 @@ Deviations from the write-up, and why:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -35,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import NON_NEGATIVE, POSITIVE, Allowed
 from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
 from plugins.detectors.blocks import DOWNSAMPLING, ResNetFeatures, scaled
@@ -181,6 +184,20 @@ class AEClassifier(TorchDetector):
         "noise": 0.1,
         "encoder_weights": None,
     }
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "width": POSITIVE,
+        "alpha": NON_NEGATIVE,
+        "beta": NON_NEGATIVE,
+        "noise": NON_NEGATIVE,
+    }
+
+    @classmethod
+    def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
+        super().check_hparams(hparams)
+        # A mistyped path would otherwise fail every job, once each has loaded its data.
+        path = hparams["encoder_weights"]
+        if path is not None and not (isinstance(path, str) and Path(path).is_file()):
+            raise ValueError(f"encoder_weights must be None or a state_dict file, got {path!r}")
 
     def fit(self, train: ImageBatches) -> TorchDetector:
         # Seeded apart from the global RNG so the pseudo-anomalies depend on the seed alone.

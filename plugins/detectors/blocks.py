@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from bench.constraints import Interval
+
 # The reference ResNet autoencoder, written for 3 x 64 x 64 inputs.
 STEM = 32
 STAGE_WIDTHS = (64, 128, 128, 64)
@@ -27,6 +29,8 @@ STAGE_BLOCKS = (2, 1, 1, 1)
 DECODER_WIDTHS = (64, 128, 128, 128)  # then 3: "64-128-128-128-3"
 # Four stride-2 stages down, four doublings back up: sizes must divide by 2 ** 4.
 DOWNSAMPLING = 2 ** len(STAGE_WIDTHS)
+# nn.Dropout's p: 1 would zero every activation.
+DROPOUT = Interval(0, 1, closed="left")
 
 
 def scaled(channels: Sequence[int], width: float) -> list[int]:

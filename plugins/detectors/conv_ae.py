@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import COUNT, ListOf
 from bench.detector import RunContext
 from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
@@ -65,6 +66,7 @@ class ConvAE(AutoencoderDetector):
         "widths": [12, 24, 48],
         "value_range": [0.0, 1.0],
     }
+    hparam_constraints = {"widths": ListOf(COUNT)}
 
     @classmethod
     def check_hparams(cls, hparams: dict[str, Any]) -> None:

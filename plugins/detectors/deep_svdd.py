@@ -57,6 +57,7 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import COUNT, NON_NEGATIVE, POSITIVE, Allowed, Interval, OneOf
 from bench.images import ImageBatches
 from plugins.detectors.dcae import AUTOENCODER_SETTINGS, DCAE
 from plugins.detectors.lenet import CIFAR10_SHAPE, MNIST_SHAPE, lenet_encoder
@@ -106,13 +107,17 @@ class DeepSVDD(RuffRecipe):
         "pretrain_lr_milestone": None,  # 50, 250, 60
         "pretrain_weight_decay": None,  # 5e-4, 5e-7, 5e-4
     }
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "objective": OneOf(OBJECTIVES),
+        "nu": Interval(0, 1, closed="right"),
+        "eps": NON_NEGATIVE,
+        "pretrain_epochs": Interval(0, integer=True),  # 0 skips pretraining
+        "pretrain_lr": POSITIVE,
+        "pretrain_lr_milestone": COUNT,
+        "pretrain_weight_decay": NON_NEGATIVE,
+    }
 
     def fit(self, train: ImageBatches) -> DeepSVDD:
-        objective = self.hparams["objective"]
-        if objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
-        if not 0 < float(self.hparams["nu"]) <= 1:
-            raise ValueError(f"nu must be in (0, 1], not {self.hparams['nu']}")
         self.radius = torch.zeros((), device=self.ctx.device)
         self.epochs_done = 0
         self._report = report = self.ctx.on_epoch  # the harness's, for the pretraining phase

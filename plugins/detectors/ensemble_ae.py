@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import POSITIVE, Allowed
 from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
-from plugins.detectors.blocks import DOWNSAMPLING, ConvDecoder, scaled
+from plugins.detectors.blocks import DOWNSAMPLING, DROPOUT, ConvDecoder, scaled
 
 FC_WIDTHS = (1024, 256)
 FC_LATENT = 64
@@ -100,6 +101,7 @@ class EnsembleAE(AutoencoderDetector):
         "width": 0.25,
         "dropout": 0.2,
     }
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {"width": POSITIVE, "dropout": DROPOUT}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return EnsembleAutoencoder(input_shape, self.hparams["width"], self.hparams["dropout"])

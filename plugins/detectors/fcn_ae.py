@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import COUNT, ListOf
 from plugins.detectors.autoencoder import AutoencoderDetector
 
 
@@ -52,6 +53,7 @@ class FCNAE(AutoencoderDetector):
         "widths": [1024, 512, 256, 64],
         "latent": 10,
     }
+    hparam_constraints = {"widths": ListOf(COUNT), "latent": COUNT}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return FCNAutoencoder(

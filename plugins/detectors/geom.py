@@ -30,6 +30,7 @@ for cats-vs-dogs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -37,11 +38,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import COUNT, Allowed, Interval, OneOf
 from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
 from plugins.detectors.dirichlet import fit_dirichlet
-from plugins.detectors.geometric import apply_transforms, transform_table
-from plugins.detectors.wide_resnet import WideResNet
+from plugins.detectors.geometric import TRANSFORM_SETS, apply_transforms, transform_table
+from plugins.detectors.wide_resnet import WideResNet, check_depth
 
 SCORES = ("dirichlet", "logprob")
 
@@ -62,10 +64,20 @@ class Geom(TorchDetector):
         "shift": None,
         "score": "dirichlet",
     }
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "depth": COUNT,  # and 6n + 4, see check_hparams
+        "width": COUNT,
+        "transforms": OneOf(tuple(TRANSFORM_SETS)),
+        "shift": (OneOf((None,)), Interval(0, integer=True)),
+        "score": OneOf(SCORES),
+    }
+
+    @classmethod
+    def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
+        super().check_hparams(hparams)
+        check_depth(hparams["depth"])
 
     def fit(self, train: ImageBatches) -> Geom:
-        if self.hparams["score"] not in SCORES:
-            raise ValueError(f"score must be one of {SCORES}, not {self.hparams['score']!r}")
         channels, height, width = train.shape
         if height != width:
             raise ValueError(

@@ -11,6 +11,7 @@ import torch
 from sklearn.ensemble import IsolationForest
 
 from bench import hookimpl
+from bench.constraints import COUNT, Interval, OneOf
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -21,6 +22,11 @@ class IForestDetector(Detector):
     default_scorer = "native"
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"n_estimators": 100, "max_samples": "auto"}
+    # sklearn's IsolationForest: max_samples is "auto", a count or a fraction of the images.
+    hparam_constraints = {
+        "n_estimators": COUNT,
+        "max_samples": (OneOf(("auto",)), COUNT, Interval(0, 1, closed="right")),
+    }
     stochastic = True  # the trees' random splits follow the harness's seed
 
     def fit(self, train: ImageBatches) -> IForestDetector:

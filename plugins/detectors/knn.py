@@ -12,6 +12,7 @@ import torch
 from sklearn.neighbors import NearestNeighbors
 
 from bench import hookimpl
+from bench.constraints import COUNT
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -22,6 +23,7 @@ class KNNDetector(Detector):
     default_scorer = "native"
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"k": 5}
+    hparam_constraints = {"k": COUNT}
 
     def fit(self, train: ImageBatches) -> KNNDetector:
         self.train_matrix = train.all().flatten(1).cpu().numpy()

@@ -13,6 +13,7 @@ import torch
 from sklearn.svm import OneClassSVM
 
 from bench import hookimpl
+from bench.constraints import POSITIVE, Interval, OneOf
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -23,6 +24,11 @@ class OCSVMDetector(Detector):
     default_scorer = "native"
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"nu": 0.1, "gamma": "scale", "max_samples": 2000}
+    hparam_constraints = {
+        "nu": Interval(0, 1, closed="right"),
+        "gamma": (OneOf(("scale", "auto")), POSITIVE),
+        "max_samples": Interval(0, integer=True),
+    }
 
     def fit(self, train: ImageBatches) -> OCSVMDetector:
         x = train.all().flatten(1).cpu().numpy()

@@ -7,6 +7,7 @@ import torch
 from sklearn.decomposition import PCA as SkPCA
 
 from bench import hookimpl
+from bench.constraints import COUNT, Interval, OneOf
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -17,6 +18,8 @@ class PCADetector(Detector):
     default_scorer = "mse"
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"n_components": 0.9}  # a float keeps that fraction of the variance
+    # sklearn's PCA: a count of components, a fraction of the variance, or None for all.
+    hparam_constraints = {"n_components": (COUNT, Interval(0, 1, closed="neither"), OneOf((None,)))}
 
     def fit(self, train: ImageBatches) -> PCADetector:
         x = train.all().flatten(1).cpu().numpy()

@@ -20,9 +20,10 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import COUNT, POSITIVE, Allowed
 from bench.images import InputSpec
 from plugins.detectors.autoencoder import AutoencoderDetector
-from plugins.detectors.blocks import DOWNSAMPLING, ConvDecoder, ResNetEncoder
+from plugins.detectors.blocks import DOWNSAMPLING, DROPOUT, ConvDecoder, ResNetEncoder
 
 
 class ResNetAutoencoder(nn.Module):
@@ -53,6 +54,11 @@ class ResNetAE(AutoencoderDetector):
         # afford; --set width=1.0 gives the course's layer sizes.
         "width": 0.25,
         "dropout": 0.2,
+    }
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "latent": COUNT,
+        "width": POSITIVE,
+        "dropout": DROPOUT,
     }
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from bench.constraints import COUNT, Allowed, OneOf
 from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
 from plugins.detectors.dictionary_init import dictionary_filters
@@ -40,14 +41,16 @@ class RuffRecipe(TorchDetector):
     # it for the paper's experiments (lenet.py), first-layer filters from a dictionary learned
     # on the training images (dictionary_init.py), weight decay on weights only.
     defaults: ClassVar[dict[str, Any]] = {"network": "pytorch"}
+    hparam_constraints: ClassVar[dict[str, Allowed]] = {
+        "network": OneOf(NETWORKS),
+        "lr_milestone": COUNT,  # both subclasses declare it
+    }
     # Added after the digits, MNIST and CIFAR-10 boards' rows were stored; they keep their hashes.
     hparams_unrecorded_at_default = frozenset({"network"})
     decays_norm_scale: ClassVar[bool] = False  # with network "theano", see parameter_groups
 
     @classmethod
     def check_hparams(cls, hparams: dict[str, Any]) -> None:
-        if hparams["network"] not in NETWORKS:
-            raise ValueError(f"network must be one of {NETWORKS}, not {hparams['network']!r}")
         # A None is the value for the input shape, known only at fit: check every shape's
         # values in its place, so the recipe's own numbers are checked too.
         for values in cls.shape_settings.values() or [{}]:

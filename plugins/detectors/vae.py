@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from bench import hookimpl
+from bench.constraints import NON_NEGATIVE
 from bench.images import InputSpec
 from bench.torch_detector import TorchDetector
 
@@ -74,6 +75,7 @@ class VAE(TorchDetector):
     # 5% of its value per epoch over the next 5. Batch 16: 8 steps per epoch on a digits class,
     # each ~3 ms on a CPU at 1 x 8 x 8.
     defaults = {"epochs": 9, "batch_size": 16, "lr": 1e-3, "kl_weight": 1.0}
+    hparam_constraints = {"kl_weight": NON_NEGATIVE}
 
     def build_model(self, input_shape: tuple[int, int, int]) -> nn.Module:
         return ConvVAE(input_shape[0])

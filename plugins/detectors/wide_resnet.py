@@ -38,11 +38,16 @@ class BasicBlock(nn.Module):
         return self.body(activated) + skip
 
 
+def check_depth(depth: int) -> None:
+    """Three groups of two-convolution blocks plus four layers: other depths do not exist."""
+    if (depth - 4) % 6 or depth < 10:
+        raise ValueError(f"depth must be 6n + 4 with n >= 1 (10, 16, 22, ...), got {depth}")
+
+
 class WideResNet(nn.Module):
     def __init__(self, channels: int, classes: int, depth: int, width: int) -> None:
         super().__init__()
-        if (depth - 4) % 6 or depth < 10:
-            raise ValueError(f"wide ResNet depth must be 6n + 4 with n >= 1, got {depth}")
+        check_depth(depth)
         blocks = (depth - 4) // 6
         widths = [16, 16 * width, 32 * width, 64 * width]
         layers: list[nn.Module] = [_conv(channels, widths[0], 3)]

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from bench.errors import PlanError
 from bench.jobs import run_job
 from bench.runner import RunSpec, plan_jobs
 from bench.store import ResultStore, read_results
@@ -117,6 +118,11 @@ def test_soft_boundary_radius_stays_zero_during_warm_up():
     assert detector.radius == 0
 
 
-def test_unknown_objective_is_refused():
-    with pytest.raises(ValueError, match="objective"):
-        fit_on_digits("deep_svdd", objective="two-class", **UNTRAINED)
+def test_unknown_objective_is_refused_before_training():
+    message = "objective must be 'one-class' or 'soft-boundary', got 'two-class'"
+    with pytest.raises(PlanError, match=message):
+        plan_jobs(
+            RunSpec(
+                detectors=["deep_svdd"], detector_hparams={"deep_svdd": {"objective": "two-class"}}
+            )
+        )

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from bench.errors import PlanError
+from bench.runner import RunSpec, plan_jobs
 from bench.testing import check_detector
 from plugins.detectors.dirichlet import fit_dirichlet
 from plugins.detectors.geom import Geom
@@ -92,6 +94,8 @@ def test_dirichlets_are_fitted_on_the_training_images():
     assert torch.allclose(detector.alpha, torch.from_numpy(expected).float(), rtol=1e-4)
 
 
-def test_unknown_score_is_refused():
-    with pytest.raises(ValueError, match="score"):
-        fit_on_digits("geom", epochs=0, score="entropy")
+def test_unknown_score_and_impossible_depth_are_refused_before_training():
+    for hparams, message in [({"score": "entropy"}, "score must be 'dirichlet' or 'logprob'"),
+                             ({"depth": 12}, "depth must be 6n \\+ 4 with n >= 1")]:  # fmt: skip
+        with pytest.raises(PlanError, match=message):
+            plan_jobs(RunSpec(detectors=["geom"], detector_hparams={"geom": hparams}))

@@ -119,5 +119,5 @@ def test_the_pytorch_network_keeps_one_parameter_group():
 def test_unknown_network_is_refused_when_the_run_is_planned(detector):
     spec = RunSpec(detectors=[detector], dataset="digits",
                    detector_hparams={detector: {"network": "caffe"}})  # fmt: skip
-    with pytest.raises(PlanError, match="network must be one of"):
+    with pytest.raises(PlanError, match="network must be 'pytorch' or 'theano', got 'caffe'"):
         plan_jobs(spec)
