@@ -128,9 +128,8 @@ class Detector:
     def check_hparams(cls, hparams: Mapping[str, Any]) -> None:
         """Raise ``ValueError`` saying what is wrong with these values (merged with the
         defaults). Called by the planner, so a bad value fails before any training rather than
-        in every job; the base class checks
-        ``hparam_constraints``. An override adds what a constraint cannot say and calls
-        ``super().check_hparams(hparams)``."""
+        in every job. The base class checks ``hparam_constraints``; an override adds what a
+        constraint cannot say and calls ``super().check_hparams(hparams)``."""
         check_constraints(hparams, cls.hparam_constraints)
 
     def __init__(self, ctx: RunContext) -> None:
