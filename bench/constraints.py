@@ -117,7 +117,9 @@ def check_constraints(hparams: Mapping[str, Any], constraints: Mapping[str, Allo
 
 
 # The kinds most hyperparameters are: a count (epochs, a layer size), a rate or scale that must
-# be positive (a learning rate, a width multiplier), a weight that may be zero (weight decay).
+# be positive (a learning rate, a width multiplier), a weight that may be zero (weight decay), a
+# fraction of the training images (sklearn's nu, max_samples).
 COUNT = Interval(1, integer=True)
 POSITIVE = Interval(0, closed="neither")
 NON_NEGATIVE = Interval(0)
+FRACTION = Interval(0, 1, closed="right")

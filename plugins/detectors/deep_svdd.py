@@ -57,7 +57,7 @@ import torch
 from torch import nn
 
 from bench import hookimpl
-from bench.constraints import COUNT, NON_NEGATIVE, POSITIVE, Allowed, Interval, OneOf
+from bench.constraints import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, Allowed, Interval, OneOf
 from bench.images import ImageBatches
 from plugins.detectors.dcae import AUTOENCODER_SETTINGS, DCAE
 from plugins.detectors.lenet import CIFAR10_SHAPE, MNIST_SHAPE, lenet_encoder
@@ -109,7 +109,7 @@ class DeepSVDD(RuffRecipe):
     }
     hparam_constraints: ClassVar[dict[str, Allowed]] = {
         "objective": OneOf(OBJECTIVES),
-        "nu": Interval(0, 1, closed="right"),
+        "nu": FRACTION,
         "eps": NON_NEGATIVE,
         "pretrain_epochs": Interval(0, integer=True),  # 0 skips pretraining
         "pretrain_lr": POSITIVE,

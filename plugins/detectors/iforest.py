@@ -11,7 +11,7 @@ import torch
 from sklearn.ensemble import IsolationForest
 
 from bench import hookimpl
-from bench.constraints import COUNT, Interval, OneOf
+from bench.constraints import COUNT, FRACTION, OneOf
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -25,7 +25,7 @@ class IForestDetector(Detector):
     # sklearn's IsolationForest: max_samples is "auto", a count or a fraction of the images.
     hparam_constraints = {
         "n_estimators": COUNT,
-        "max_samples": (OneOf(("auto",)), COUNT, Interval(0, 1, closed="right")),
+        "max_samples": (OneOf(("auto",)), COUNT, FRACTION),
     }
     stochastic = True  # the trees' random splits follow the harness's seed
 

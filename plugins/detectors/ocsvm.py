@@ -13,7 +13,7 @@ import torch
 from sklearn.svm import OneClassSVM
 
 from bench import hookimpl
-from bench.constraints import POSITIVE, Interval, OneOf
+from bench.constraints import FRACTION, POSITIVE, Interval, OneOf
 from bench.detector import Detector
 from bench.images import ImageBatches, InputSpec
 
@@ -25,7 +25,7 @@ class OCSVMDetector(Detector):
     input_spec = InputSpec(value_range=(0.0, 1.0))
     defaults = {"nu": 0.1, "gamma": "scale", "max_samples": 2000}
     hparam_constraints = {
-        "nu": Interval(0, 1, closed="right"),
+        "nu": FRACTION,
         "gamma": (OneOf(("scale", "auto")), POSITIVE),
         "max_samples": Interval(0, integer=True),
     }

@@ -6,9 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from click.testing import CliRunner
 
-from bench.cli import cli
 from bench.constraints import COUNT, Interval, ListOf, OneOf, check_constraints, describe
 from bench.detector import Detector
 from bench.plugins import registry
@@ -64,27 +62,3 @@ def test_every_hyperparameter_of_a_builtin_refuses_a_value_of_the_wrong_kind(nam
     for key in cls.defaults:
         with pytest.raises(ValueError, match=key):
             cls.check_hparams({**cls.defaults, key: "not-a-value"})
-
-
-@pytest.mark.parametrize(
-    "setting, message",
-    [
-        ("geom.width=0", "detector 'geom': width must be an integer >= 1, got 0"),
-        ("geom.depth=12", "detector 'geom': depth must be 6n + 4 with n >= 1"),
-        ("resnet_ae.dropout=1.0", "dropout must be a finite number in [0, 1), got 1.0"),
-        ("fcn_ae.widths=[64,0]", "widths must be a non-empty list of integers >= 1"),
-        ("iforest.max_samples=0", "max_samples must be 'auto', an integer >= 1 or"),
-        ("ae_classifier.encoder_weights=nosuch.pt", "encoder_weights must be None or a state"),
-        ("deep_svdd.nu=0", "nu must be a finite number in (0, 1], got 0"),
-    ],
-)
-def test_a_bad_detector_setting_is_one_line_before_training(tmp_path, setting, message):
-    store = tmp_path / "s.sqlite"
-    detector = setting.split(".")[0]
-    result = CliRunner().invoke(
-        cli, ["run", "-d", detector, "--set", setting, "--store", str(store)]
-    )
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.output
-    assert not store.exists(), "nothing may be trained or stored"

@@ -37,12 +37,35 @@ from bench.suite import load_suite
     ],
 )
 def test_bad_run_options_are_one_line_errors_before_training(tmp_path, args, message):
+    assert _refused_in_one_line(tmp_path, ["-d", "conv_ae", *args], message) != 0
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("geom.width=0", "detector 'geom': width must be an integer >= 1, got 0"),
+        ("geom.depth=12", "detector 'geom': depth must be 6n + 4 with n >= 1"),
+        ("resnet_ae.dropout=1.0", "dropout must be a finite number in [0, 1), got 1.0"),
+        ("fcn_ae.widths=[64,0]", "widths must be a non-empty list of integers >= 1"),
+        ("iforest.max_samples=0", "max_samples must be 'auto', an integer >= 1 or"),
+        ("ae_classifier.encoder_weights=nosuch.pt", "encoder_weights must be None or a state"),
+        ("deep_svdd.nu=0", "nu must be a finite number in (0, 1], got 0"),
+    ],
+)
+def test_a_bad_detector_setting_is_one_line_before_training(tmp_path, setting, message):
+    # Each detector's own hyperparameters (hparam_constraints), not only the shared ones.
+    detector = setting.split(".")[0]
+    assert _refused_in_one_line(tmp_path, ["-d", detector, "--set", setting], message) == 2
+
+
+def _refused_in_one_line(tmp_path, args: list[str], message: str) -> int:
+    """``bench run ARGS`` says ``message`` in one line and stores nothing; its exit code."""
     store = tmp_path / "s.sqlite"
-    result = CliRunner().invoke(cli, ["run", "-d", "conv_ae", "--store", str(store), *args])
-    assert result.exit_code != 0
+    result = CliRunner().invoke(cli, ["run", "--store", str(store), *args])
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
     assert not store.exists(), "nothing may be trained or stored"
+    return result.exit_code
 
 
 @pytest.mark.parametrize(
