@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
 from bench.cli import cli
+from bench.leaderboard import plots
 from bench.leaderboard.reference import load_reference
 from bench.runner import plan_jobs
 from bench.store import read_results
@@ -159,3 +162,15 @@ def test_the_committed_reference_file_is_complete():
     for row in rows:
         assert len(row.auroc) == 10 and all(0.0 < v <= 1.0 for v in row.auroc.values())
         assert row.source and row.read_from
+
+
+def test_score_histograms_keep_their_legend_when_the_first_task_has_no_result(tmp_path):
+    """The legend is taken from whichever task was drawn, not from the first axes (which a
+    failed first task leaves empty: matplotlib then warns and draws no legend)."""
+    scores = np.random.default_rng(0).normal(size=40)
+    labels = np.arange(40) % 2
+    path = tmp_path / "scores.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.score_histograms(["0", "1"], {"1": (scores, labels)}, "digits: a row", path)
+    assert path.stat().st_size > 0
