@@ -124,14 +124,14 @@ def score_histograms(
         scores, y = data[task]
         bins = np.histogram_bin_edges(scores, bins=30)
         drawn = [
-            ax.hist(scores[y == k], bins=bins, density=True, alpha=0.6, histtype="stepfilled")[2][0]
-            for k in (0, 1)
-        ]
+            ax.hist(scores[y == k], bins=bins, density=True, alpha=0.6, histtype="stepfilled",
+                    label=kind)[2][0]
+            for k, kind in enumerate(("normal", "anomalous"))
+        ]  # fmt: skip
         handles = handles or drawn
         ax.set_xlabel("anomaly score", fontsize=8)
     if handles:
-        labels = ["normal", "anomalous"]
-        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8)
     fig.suptitle(title)
     _save(fig, path)
 
