@@ -29,6 +29,14 @@ from bench.results import OK, JobResult
 HEARTBEAT_SECONDS = 60.0  # plain output: one line a minute at most while a job trains
 
 
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 05 min``: as precise as a glance at a log needs."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 class RunProgress:
     """A bar over the run's result rows and an epochs bar for the job in flight (on a
     terminal); plain lines otherwise."""
@@ -37,6 +45,7 @@ class RunProgress:
         self.console = console or Console()
         self.plain = not self.console.is_terminal
         self.total, self.done, self.last_line = total_rows, 0, 0.0
+        self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -76,6 +85,17 @@ class RunProgress:
         )
         self.progress.refresh()
 
+    def _timing(self) -> str:
+        """Time since the run began and, from the rate of rows so far, the time left: the
+        log's only clock, since a bar's elapsed and remaining columns show on a terminal only.
+        Early on it overestimates for parallel workers (their jobs in flight count as not
+        begun), and settles as rows arrive."""
+        elapsed = time.monotonic() - self.started
+        left = self.total - self.done
+        if not left:
+            return f"{duration(elapsed)} in"
+        return f"{duration(elapsed)} in, about {duration(elapsed / self.done * left)} left"
+
     def job_done(self, result: JobResult) -> None:
         self.done += 1
         self.progress.advance(self.jobs)
@@ -92,9 +112,11 @@ class RunProgress:
             # markup=False: an error message may hold [brackets] that rich would eat
             self.console.print(
                 f"[{self.done}/{self.total}] {result.detector}/{result.scorer} "
-                f"{result.dataset}:{result.task} seed {result.seed}: {outcome}{fit}",
+                f"{result.dataset}:{result.task} seed {result.seed}: {outcome}{fit}"
+                f"; {self._timing()}",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,  # one row, one line, however narrow the log's 80 columns
             )
             self.last_line = time.monotonic()
         elif result.status != OK:

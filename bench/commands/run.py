@@ -144,8 +144,15 @@ def run_command(**opts: Any) -> None:
     rows = sum(len(job.scorers) for job in jobs)
     with ResultStore(opts["store"]) as store:
         todo = pending_jobs(jobs, store.completed_keys()) if opts["resume"] else jobs
+        todo_rows = sum(len(job.scorers) for job in todo)
+        console.print(
+            f"{len(todo)} job(s) to run, {todo_rows} result row(s)"
+            + (f", {rows - todo_rows} already stored (--resume)" if rows > todo_rows else "")
+            + f"; storing into {opts['store']}",
+            soft_wrap=True,  # a path broken over two lines cannot be copied from a log
+        )
         try:
-            with RunProgress(sum(len(job.scorers) for job in todo), console) as progress:
+            with RunProgress(todo_rows, console) as progress:
 
                 def stored(result: Any) -> None:
                     results.append(result)
@@ -164,7 +171,8 @@ def run_command(**opts: Any) -> None:
     console.print(
         f"{len(results)} result row(s) stored, {skipped} skipped as already stored"
         + (f", {bad} failed or diverged" if bad else "")
-        + f"; results in {opts['store']}"
+        + f"; results in {opts['store']}",
+        soft_wrap=True,
     )
     if bad:
         sys.exit(EXIT_JOBS_FAILED)
