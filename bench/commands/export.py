@@ -42,5 +42,6 @@ def export_command(store: str, out: str, datasets: tuple[str, ...]) -> None:
     trimmed = trim_store(Path(store), Path(out), datasets)
     Console().print(
         f"wrote {out}: {trimmed.rows} result row(s), arrays of {trimmed.rows_with_arrays} of "
-        f"them, {trimmed.bytes:,} bytes"
+        f"them, {trimmed.bytes:,} bytes",
+        soft_wrap=True,  # one line in a log, however long the path
     )

@@ -162,7 +162,8 @@ def run_command(**opts: Any) -> None:
         except KeyboardInterrupt:
             console.print(
                 f"interrupted: {len(results)} result row(s) of this run are stored in "
-                f"{opts['store']}; rerun with --resume to continue"
+                f"{opts['store']}; rerun with --resume to continue",
+                soft_wrap=True,
             )
             sys.exit(EXIT_INTERRUPTED)
     console.print(summary_table(results))
