@@ -76,4 +76,4 @@ def download_command(names: tuple[str, ...], data_dir: str | None, mirror: str |
     with Progress(*columns, console=console) as progress:
         for name, dataset in datasets.items():
             paths = download_dataset(dataset, root, mirror, progress)
-            console.print(f"{name}: {len(paths)} file(s) verified in {root / name}")
+            console.print(f"{name}: {len(paths)} file(s) verified in {root / name}", soft_wrap=True)

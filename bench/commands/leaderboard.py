@@ -64,7 +64,10 @@ def leaderboard_command(
     paths = [Path(s) for s in stores]
     written = build_leaderboards(paths, out_dir, reference_path, with_plots=not no_plots)
     console = Console()
-    for path in written:
-        console.print(f"wrote {path}")
+    for path in written:  # soft_wrap: a path broken over two lines cannot be copied from a log
+        console.print(f"wrote {path}", soft_wrap=True)
     source = ", ".join(stores)
-    console.print(f"{len(written)} file(s) from {source}" + ("" if no_plots else ", plus plots"))
+    console.print(
+        f"{len(written)} file(s) from {source}" + ("" if no_plots else ", plus plots"),
+        soft_wrap=True,
+    )
