@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bench.cli import cli
 from bench.dataset import DataError, Download
 from bench.download import fetch
+from bench.plugins import registry
 
 PAYLOAD = bytes(range(256)) * 400
 
@@ -208,3 +209,16 @@ def test_cli_list_shows_found_and_missing(mnist_dir):
     lines = [line for line in result.output.splitlines() if "mnist" in line or "hw8" in line]
     assert any("train-images-idx3-ubyte" in line and str(mnist_dir) in line for line in lines)
     assert any("trainingset.npy" in line and "missing" in line for line in lines)
+
+
+def test_cli_download_names_its_folder_on_one_line(server, tmp_path, monkeypatch):
+    """Into a folder too long for 80 columns, the closing line names the whole folder on one
+    line, so it can be copied from a log."""
+    base, served, _ = server
+    (served / "a.bin").write_bytes(PAYLOAD)
+    mnist = registry().get("datasets", "mnist")
+    monkeypatch.setattr(mnist, "downloads", (Download(f"{base}/a.bin", sha256(PAYLOAD), "a.bin"),))
+    deep = tmp_path / ("a_folder_name_long_enough_that_no_path_below_it_fits_in_80_columns" * 2)
+    result = CliRunner().invoke(cli, ["data", "download", "mnist", "--data-dir", str(deep)])
+    assert result.exit_code == 0, result.output
+    assert f"mnist: 1 file(s) verified in {deep / 'mnist'}" in result.output.splitlines()
