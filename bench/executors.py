@@ -17,11 +17,15 @@ from bench.results import JobResult
 
 
 class Executor(Protocol):
+    concurrency: int | None  # jobs at once, where the executor decides it (the time-left estimate)
+
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]: ...
 
 
 class SerialExecutor:
     """Runs jobs one after another in this process, reporting epochs as they finish."""
+
+    concurrency = 1
 
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
         for job in jobs:

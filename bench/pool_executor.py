@@ -110,6 +110,10 @@ class PoolExecutor:
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
+    @property
+    def concurrency(self) -> int:
+        return self.workers
+
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
         todo, suspects = deque(jobs), deque[Job]()
         running: dict[Future[list[JobResult]], Job] = {}

@@ -7,8 +7,10 @@ at most every :data:`HEARTBEAT_SECONDS` from its epochs.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 import pandas as pd
 from rich.console import Console
@@ -37,14 +39,35 @@ def duration(seconds: float) -> str:
     return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def job_seconds(result: JobResult) -> float | None:
+    """How long the row's job ran where it ran, from the row's own timestamps (None for a
+    row its executor made up for a job that never reported, e.g. a dead worker's)."""
+    if result.started_at is None or result.finished_at is None:
+        return None
+    started, finished = map(datetime.fromisoformat, (result.started_at, result.finished_at))
+    return (finished - started).total_seconds()
+
+
 class RunProgress:
     """A bar over the run's result rows and an epochs bar for the job in flight (on a
-    terminal); plain lines otherwise."""
+    terminal); plain lines otherwise.
 
-    def __init__(self, total_rows: int, console: Console | None = None) -> None:
+    ``concurrency`` is how many jobs run at once where the executor knows it, ``rows_per_job``
+    the run's mean number of scorers per job; with both, the time left is estimated from the
+    jobs' own durations (see :meth:`_left`)."""
+
+    def __init__(
+        self,
+        total_rows: int,
+        console: Console | None = None,
+        concurrency: int | None = None,
+        rows_per_job: float = 1.0,
+    ) -> None:
         self.console = console or Console()
         self.plain = not self.console.is_terminal
         self.total, self.done, self.last_line = total_rows, 0, 0.0
+        self.concurrency, self.rows_per_job = concurrency, rows_per_job
+        self.job_seconds: list[float] = []
         self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -85,19 +108,31 @@ class RunProgress:
         )
         self.progress.refresh()
 
-    def _timing(self) -> str:
-        """Time since the run began and, from the rate of rows so far, the time left: the
-        log's only clock, since a bar's elapsed and remaining columns show on a terminal only.
-        Early on it overestimates for parallel workers (their jobs in flight count as not
-        begun), and settles as rows arrive."""
-        elapsed = time.monotonic() - self.started
+    def _left(self, elapsed: float) -> float:
+        """Seconds left. Rows so far over time so far misreads parallel workers: their rows
+        come in bursts, and just after the first row of a burst its partners, nearly done,
+        count as not begun (two workers, 10-minute jobs: "3 h 34 min left", then "2 h 37 min"
+        one row later). So where the concurrency is known, the jobs left are run in rounds of
+        that many, each as long as the mean job so far; without it, the plain rate."""
         left = self.total - self.done
-        if not left:
+        if self.concurrency is None or not self.job_seconds:
+            return elapsed / self.done * left
+        mean = sum(self.job_seconds) / len(self.job_seconds)
+        return math.ceil(left / self.rows_per_job / self.concurrency) * mean
+
+    def _timing(self) -> str:
+        """Time since the run began and an estimate of the time left: the log's only clock,
+        since a bar's elapsed and remaining columns show on a terminal only."""
+        elapsed = time.monotonic() - self.started
+        if self.done == self.total:
             return f"{duration(elapsed)} in"
-        return f"{duration(elapsed)} in, about {duration(elapsed / self.done * left)} left"
+        return f"{duration(elapsed)} in, about {duration(self._left(elapsed))} left"
 
     def job_done(self, result: JobResult) -> None:
         self.done += 1
+        seconds = job_seconds(result)
+        if seconds is not None:
+            self.job_seconds.append(seconds)
         self.progress.advance(self.jobs)
         self.progress.refresh()
         if self.plain:

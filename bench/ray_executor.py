@@ -67,6 +67,8 @@ def run_on_worker(job: Job, splits: Splits, num_threads: int) -> list[JobResult]
 class RayExecutor:
     """Runs jobs as Ray tasks on the cluster at ``address`` (None: start or join a local one)."""
 
+    concurrency = None  # the cluster's scheduler decides how many run at once
+
     def __init__(
         self,
         address: str | None = None,

@@ -152,7 +152,8 @@ def run_command(**opts: Any) -> None:
             soft_wrap=True,  # a path broken over two lines cannot be copied from a log
         )
         try:
-            with RunProgress(todo_rows, console) as progress:
+            rows_per_job = todo_rows / len(todo) if todo else 1.0
+            with RunProgress(todo_rows, console, executor.concurrency, rows_per_job) as progress:
 
                 def stored(result: Any) -> None:
                     results.append(result)

@@ -3,13 +3,17 @@ line how long it has run and about how long is left (a log has no live bar to sh
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from bench.cli import cli
-from bench.progress import duration
+from bench.progress import RunProgress, duration
+from bench.results import JobResult
 
 
 @pytest.mark.parametrize(
@@ -51,3 +55,40 @@ def test_a_resumed_run_says_how_much_was_already_stored(tmp_path):
     assert result.output.splitlines()[0] == (
         f"1 job(s) to run, 1 result row(s), 1 already stored (--resume); storing into {store}"
     )
+
+
+def _ten_minute_row(seed: int, scorer: str = "distance") -> JobResult:
+    start = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    return JobResult(
+        "deep_svdd",
+        scorer,
+        "mnist",
+        "5",
+        seed,
+        "hash",
+        {},
+        metrics={"auroc": 0.9},
+        started_at=start.isoformat(),
+        finished_at=(start + timedelta(minutes=10)).isoformat(),
+    )
+
+
+def _time_left(concurrency: int, rows_per_job: float, total: int, rows: list[JobResult]):
+    log = io.StringIO()
+    with RunProgress(total, Console(file=log), concurrency, rows_per_job) as progress:
+        for row in rows:
+            progress.job_done(row)
+    return [line.rpartition("about ")[2] for line in log.getvalue().splitlines()]
+
+
+def test_parallel_workers_rows_arriving_in_bursts_give_a_steady_estimate():
+    # Two workers, 35 ten-minute jobs: after 2 rows 33 jobs are left, 17 rounds of two; the
+    # rate of rows so far would say 3 h 34 min after row 3 and 2 h 37 min after row 4.
+    left = _time_left(2, 1.0, 35, [_ten_minute_row(seed) for seed in range(4)])
+    assert left == ["2 h 50 min left", "2 h 50 min left", "2 h 40 min left", "2 h 40 min left"]
+
+
+def test_the_estimate_counts_jobs_not_rows():
+    # One worker, three jobs of two scorers each: 5 rows left are 3 jobs, 4 rows 2 jobs.
+    rows = [_ten_minute_row(0, "mse"), _ten_minute_row(0, "l1")]
+    assert _time_left(1, 2.0, 6, rows) == ["30 min left", "20 min left"]
