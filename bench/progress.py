@@ -18,11 +18,13 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from bench.jobs import Job
 from bench.metrics import PRIMARY
@@ -46,6 +48,16 @@ def job_seconds(result: JobResult) -> float | None:
         return None
     started, finished = map(datetime.fromisoformat, (result.started_at, result.finished_at))
     return (finished - started).total_seconds()
+
+
+class TimeLeftColumn(TimeRemainingColumn):
+    """The run's own estimate on the results bar, rich's on the epochs bar: rich estimates
+    from the last 30 s of progress, which holds no row at all when jobs take minutes."""
+
+    def render(self, task: Task) -> Text:
+        if "left" in task.fields:
+            return Text(task.fields["left"], style="progress.remaining")
+        return super().render(task)
 
 
 class RunProgress:
@@ -75,7 +87,7 @@ class RunProgress:
             MofNCompleteColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            TimeLeftColumn(),
             console=self.console,
             disable=self.plain,
             transient=False,
@@ -83,7 +95,7 @@ class RunProgress:
             # OpenMP workers made CPU training 25x slower on 2 cores. Redraw on events instead.
             auto_refresh=False,
         )
-        self.jobs = self.progress.add_task("results", total=total_rows, info="")
+        self.jobs = self.progress.add_task("results", total=total_rows, info="", left="")
         self.epochs = self.progress.add_task("epochs", total=None, info="", visible=False)
 
     def __enter__(self) -> RunProgress:
@@ -120,22 +132,18 @@ class RunProgress:
         mean = sum(self.job_seconds) / len(self.job_seconds)
         return math.ceil(left / self.rows_per_job / self.concurrency) * mean
 
-    def _timing(self) -> str:
-        """Time since the run began and an estimate of the time left: the log's only clock,
-        since a bar's elapsed and remaining columns show on a terminal only."""
-        elapsed = time.monotonic() - self.started
-        if self.done == self.total:
-            return f"{duration(elapsed)} in"
-        return f"{duration(elapsed)} in, about {duration(self._left(elapsed))} left"
-
     def job_done(self, result: JobResult) -> None:
         self.done += 1
         seconds = job_seconds(result)
         if seconds is not None:
             self.job_seconds.append(seconds)
-        self.progress.advance(self.jobs)
+        elapsed = time.monotonic() - self.started
+        left = f"about {duration(self._left(elapsed))} left" if self.done < self.total else ""
+        self.progress.update(self.jobs, advance=1, left=left)
         self.progress.refresh()
         if self.plain:
+            # the log's only clock: a bar's elapsed and remaining columns show on a terminal only
+            timing = f"{duration(elapsed)} in" + (f", {left}" if left else "")
             value = result.metrics.get(PRIMARY)
             if result.status != OK:
                 outcome = f"{result.status}: {result.error}"
@@ -148,7 +156,7 @@ class RunProgress:
             self.console.print(
                 f"[{self.done}/{self.total}] {result.detector}/{result.scorer} "
                 f"{result.dataset}:{result.task} seed {result.seed}: {outcome}{fit}"
-                f"; {self._timing()}",
+                f"; {timing}",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,  # one row, one line, however narrow the log's 80 columns

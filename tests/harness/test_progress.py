@@ -92,3 +92,13 @@ def test_the_estimate_counts_jobs_not_rows():
     # One worker, three jobs of two scorers each: 5 rows left are 3 jobs, 4 rows 2 jobs.
     rows = [_ten_minute_row(0, "mse"), _ten_minute_row(0, "l1")]
     assert _time_left(1, 2.0, 6, rows) == ["30 min left", "20 min left"]
+
+
+def test_a_terminal_bar_shows_the_same_estimate():
+    # rich's own remaining time looks at the last 30 s of progress: between rows minutes
+    # apart it had nothing to go on and showed -:--:--
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=160)
+    with RunProgress(35, console, 2) as progress:
+        progress.job_done(_ten_minute_row(0))
+    assert "about 2 h 50 min left" in screen.getvalue()
