@@ -79,7 +79,7 @@ class RunProgress:
         self.plain = not self.console.is_terminal
         self.total, self.done, self.last_line = total_rows, 0, 0.0
         self.concurrency, self.rows_per_job = concurrency, rows_per_job
-        self.job_seconds: list[float] = []
+        self.durations: list[float] = []  # of the jobs so far, one entry per row
         self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -127,16 +127,16 @@ class RunProgress:
         one row later). So where the concurrency is known, the jobs left are run in rounds of
         that many, each as long as the mean job so far; without it, the plain rate."""
         left = self.total - self.done
-        if self.concurrency is None or not self.job_seconds:
+        if self.concurrency is None or not self.durations:
             return elapsed / self.done * left
-        mean = sum(self.job_seconds) / len(self.job_seconds)
+        mean = sum(self.durations) / len(self.durations)
         return math.ceil(left / self.rows_per_job / self.concurrency) * mean
 
     def job_done(self, result: JobResult) -> None:
         self.done += 1
         seconds = job_seconds(result)
         if seconds is not None:
-            self.job_seconds.append(seconds)
+            self.durations.append(seconds)
         elapsed = time.monotonic() - self.started
         left = f"about {duration(self._left(elapsed))} left" if self.done < self.total else ""
         self.progress.update(self.jobs, advance=1, left=left)
