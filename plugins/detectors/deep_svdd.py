@@ -43,10 +43,9 @@ with scale and shift, Glorot-uniform weights, first-layer filters from a diction
 the training images) and decays only convolution and linear weights, as its penalty does;
 ``leaderboards/suites/mnist_paper_theano.toml`` adds its schedule. The BatchNorm shift is a
 bias in all but name, which Proposition 2 rules out; the code had it all the same. With both,
-MNIST at the full protocol, seeds 0-2, gives 0.951 against Table 1's 0.948 (every digit within
-0.008 and within 2 of the paper's stds, digit 1 over 10 seeds at -1.8, over seeds 0-2 at -2.8;
-0.932 with the PyTorch network and schedule). The board brings every digit to the paper's 10
-seeds as sessions allow (README); digits 0-7 have them, each within 2 stds (-1.8 to +1.1).
+MNIST at the full protocol and the paper's 10 seeds gives 0.949 against Table 1's 0.948, every
+digit within 2 of the paper's stds (-1.8 to +1.1; 0.951 over seeds 0-2, where digit 1 was at
+-2.8); 0.932 with the PyTorch network and schedule (seeds 0-2).
 """
 
 from __future__ import annotations
