@@ -43,7 +43,8 @@ AUTOENCODER_SETTINGS: Settings = {
     # 200, and the MNIST schedule's drop after 50 steps leaves the training loss stuck (5.7,
     # mean over the 10 digits classes, seed 0). Chosen on that training loss at ~0.4 s per
     # class: lr 1e-3, batch 32, 60 epochs, no drop reach 0.93 (300 epochs: 0.73 at 2.5x the
-    # cost). The milestone equal to the epochs never drops.
+    # cost). The milestone equal to the epochs never drops. (Chosen at 1 x 8 x 8, before such
+    # images were enlarged to lenet.MIN_SIDE.)
     OTHER_SHAPES: {
         "batch_size": 32,
         "lr": 1e-3,

@@ -8,8 +8,9 @@ distance to ``c`` (scorer ``distance``). The steps, each as in the authors' code
    normal class's training images (``gcn.py``; the code hard-codes per-class bounds, computed
    here in ``fit``). Every ``objective`` sees the same preprocessed images.
 2. Network by input shape (``lenet.py``): ``mnist_LeNet`` for 1 x 28 x 28, ``cifar10_LeNet`` for
-   3 x 32 x 32, the MNIST encoder with a generic decoder otherwise; bias-free, BatchNorm without
-   affine parameters, leaky ReLU, max pooling.
+   3 x 32 x 32, the MNIST encoder with a generic decoder otherwise (images under 12 x 12
+   enlarged to it, so the 32-dimensional representation is not rank-deficient: ``min_side``);
+   bias-free, BatchNorm without affine parameters, leaky ReLU, max pooling.
 3. Pretraining: the encoder is first trained as the front of an autoencoder, exactly the
    ``dcae`` detector (``pretrain_*`` settings; ``pretrain_epochs = 0`` skips it).
 4. ``c`` is the mean representation of one forward pass over the training images in eval mode
@@ -70,6 +71,7 @@ SVDD_SETTINGS: Settings = {
     # As for dcae's other shapes, chosen on the training loss (mean over the 10 digits classes,
     # seed 0, after the same 60 pretraining epochs): lr 1e-4 left it at 0.34, lr 1e-3 reached
     # 0.025 in 60 epochs (0.6 s per class with pretraining); 120 epochs (0.011) cost 40% more.
+    # (At 1 x 8 x 8, before such images were enlarged to lenet.MIN_SIDE.)
     OTHER_SHAPES: {"epochs": 60, "lr": 1e-3, "lr_milestone": 60},
 }
 OBJECTIVES = ("one-class", "soft-boundary")

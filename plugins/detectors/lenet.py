@@ -15,8 +15,9 @@ shapes ``"theano"`` applies the same BatchNorm and initialisation to the layouts
 CIFAR-10 network was not compared layer by layer).
 
 :func:`lenet_autoencoder` picks the authors' network by input shape: ``mnist_LeNet`` for
-1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits' 1 x 8 x 8) gets
-the MNIST encoder with a decoder that upsamples back to that shape (our own, shape-generic).
+1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits', enlarged to
+1 x 12 x 12 by :data:`MIN_SIDE`) gets the MNIST encoder with a decoder that upsamples back to
+that shape (our own, shape-generic).
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ MNIST_SHAPE, CIFAR10_SHAPE = (1, 28, 28), (3, 32, 32)
 MNIST_NET, CIFAR10_NET = ([8, 4], 32), ([32, 64, 128], 128)
 
 
+def min_side(widths: list[int], rep_dim: int) -> int:
+    """The smallest square side at which an encoder's last feature map holds ``rep_dim`` values.
+
+    Below it the bias-free linear map into the representation spans fewer than ``rep_dim``
+    dimensions: on digits' 8 x 8 the MNIST encoder's 4 x 2 x 2 = 16 features reached only 16 of
+    its 32 (the authors' networks compress, 196 -> 32 on MNIST, 2048 -> 128 on CIFAR-10).
+    """
+    return 2 ** len(widths) * math.ceil(math.sqrt(rep_dim / widths[-1]))
+
+
+# Every shape but CIFAR-10's gets the MNIST encoder: 4 * ceil(sqrt(32 / 4)) = 12.
+MIN_SIDE = min_side(*MNIST_NET)
 NETWORKS = ("pytorch", "theano")
 LEAKY_GAIN = (2 / (1 + 0.01**2)) ** 0.5  # Lasagne GlorotUniform gain in the Theano conv modules
 

@@ -4,8 +4,8 @@ training images, Adam with one tenfold learning-rate drop, and settings chosen b
 The harness's loop has no learning-rate schedule, so the drop is applied from the per-epoch
 report (after epoch ``lr_milestone``, as ``MultiStepLR(milestones=[lr_milestone], gamma=0.1)``).
 A hyperparameter left at ``None`` takes the authors' value for the input shape, or for a shape
-they did not run (e.g. digits' 1 x 8 x 8) our ``OTHER_SHAPES`` value, so a suite or ``--set``
-can still pin any of them.
+they did not run (e.g. digits' 1 x 8 x 8, fed as 1 x 12 x 12) our ``OTHER_SHAPES`` value, so a
+suite or ``--set`` can still pin any of them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench.images import ImageBatches, InputSpec
 from bench.torch_detector import TorchDetector
 from plugins.detectors.dictionary_init import dictionary_filters
 from plugins.detectors.gcn import GCNMinMax
-from plugins.detectors.lenet import NETWORKS, LeNetEncoder
+from plugins.detectors.lenet import MIN_SIDE, NETWORKS, LeNetEncoder
 
 LAYERS_WITH_WEIGHTS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 # Key of the settings for every shape without its own entry.
@@ -33,8 +33,10 @@ class RuffRecipe(TorchDetector):
     """Base of the two detectors; registers nothing."""
 
     # The dataset's own channels and size: the authors' networks are sized for raw MNIST and
-    # CIFAR-10. GCN makes the value range irrelevant; [0, 1] is what ToTensor gave them.
-    input_spec = InputSpec(value_range=(0.0, 1.0))
+    # CIFAR-10. Smaller images are enlarged to MIN_SIDE, where the representation is no longer
+    # rank-deficient (lenet.min_side: digits 8 x 8 -> 12 x 12). GCN makes the value range
+    # irrelevant; [0, 1] is what ToTensor gave them.
+    input_spec = InputSpec(value_range=(0.0, 1.0), min_size=MIN_SIDE)
     # Per input shape, the values of hyperparameters whose default is None.
     shape_settings: ClassVar[Settings] = {}
     # "pytorch": the network of the authors' PyTorch code; "theano": as their Theano code built

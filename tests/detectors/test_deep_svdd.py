@@ -14,7 +14,7 @@ from bench.jobs import run_job
 from bench.runner import RunSpec, plan_jobs
 from bench.store import ResultStore, read_results
 from bench.testing import check_detector
-from plugins.detectors.dcae import AUTOENCODER_SETTINGS
+from plugins.detectors.dcae import AUTOENCODER_SETTINGS, DCAE
 from plugins.detectors.deep_svdd import DeepSVDD
 from plugins.detectors.lenet import lenet_autoencoder
 from plugins.detectors.ruff2018 import OTHER_SHAPES
@@ -41,7 +41,8 @@ def test_learns_a_digit_class_at_its_default_settings(objective):
         ((1, 28, 28), 32, 200 + 800 + 6272, 7272 + 200 + 800 + 200),
         # conv 3*32*25 + 32*64*25 + 64*128*25, fc 128*4*4*128; decoder 8*128*25 + the mirror
         ((3, 32, 32), 128, 2400 + 51200 + 204800 + 262144, 520544 + 25600 + 204800 + 51200 + 2400),
-        ((1, 8, 8), 32, 200 + 800 + 4 * 2 * 2 * 32, 1512 + 512 + 800 + 200),
+        # digits, enlarged from 8 x 8: fc 4*3*3*32; decoder linear 32*36, then the deconvs
+        ((1, 12, 12), 32, 200 + 800 + 4 * 3 * 3 * 32, 2152 + 1152 + 800 + 200),
     ],
 )
 def test_the_authors_networks_by_input_shape(shape, rep_dim, encoder_params, total_params):
@@ -53,6 +54,17 @@ def test_the_authors_networks_by_input_shape(shape, rep_dim, encoder_params, tot
     assert not [name for name, _ in model.named_parameters() if "bias" in name]
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)]
     assert norms and not any(m.affine for m in norms)
+
+
+@pytest.mark.parametrize("raw", [(1, 4, 4), (1, 8, 8), (1, 11, 11), (1, 12, 12), (3, 13, 13)])
+@pytest.mark.parametrize("detector", [DeepSVDD, DCAE])
+def test_small_images_are_enlarged_until_the_representation_is_full_rank(detector, raw):
+    shape = detector.input_spec.resolve(raw)
+    assert shape == (raw[0], max(raw[1], 12), max(raw[2], 12))
+    encoder = lenet_autoencoder(shape).encoder
+    assert encoder.fc.in_features >= encoder.fc.out_features  # 4 x 3 x 3 = 36 >= 32 at 12
+    with torch.no_grad():  # random images span all 32 dimensions of the representation
+        assert torch.linalg.matrix_rank(encoder.eval()(torch.rand(64, *shape))) == 32
 
 
 def test_center_is_the_mean_initial_representation_of_preprocessed_images():
