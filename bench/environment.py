@@ -59,6 +59,31 @@ def resolve_device(requested: str = "auto") -> torch.device:
     return device
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo (empty where there is none: macOS)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+@lru_cache(maxsize=1)
+def processor() -> str:
+    """The CPU a run's floating-point kernels were picked for: its model and the instruction set
+    torch's own kernels dispatch to. oneDNN, MKL and OpenBLAS pick kernels per
+    microarchitecture, so two CPUs that both call themselves x86_64 trained the same seeded MNIST
+    jobs to different scores (README, Reproducible)."""
+    fields = _cpuinfo()
+    name = fields.get("model name") or platform.processor() or platform.machine() or "cpu"
+    where = [f"family {fields['cpu family']} model {fields['model']}"] if "model" in fields else []
+    return f"{name} ({'; '.join([*where, f'torch {torch.backends.cpu.get_cpu_capability()}'])})"
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)

@@ -101,10 +101,12 @@ def _provenance(device: torch.device) -> dict[str, Any]:
         "device": str(device),
         "torch_version": torch.__version__,
         "cuda_version": environment.cuda_version(),
-        # The thread count changes float summation order, so it is part of reproducing a row.
+        # The thread count changes float summation order, and the CPU the kernels, so both are
+        # part of reproducing a row.
         "versions": {
             **environment.package_versions(),
             "torch_threads": str(torch.get_num_threads()),
+            "cpu": environment.processor(),
         },
         "git_commit": environment.git_commit(),
     }

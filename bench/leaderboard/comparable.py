@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.leaderboard.rows import ENVIRONMENT, UNRECORDED, Row
+from bench.leaderboard.rows import ADDED_LATER, ENVIRONMENT, UNRECORDED, Row
 
 
 def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -41,8 +41,10 @@ def config_differences(before: dict[str, Any] | None, after: dict[str, Any] | No
 def environment_differences(before: list[Row], after: list[Row]) -> list[str]:
     reasons = []
     for key, label in ENVIRONMENT.items():
-        was = sorted({str(r.environment.get(key)) for r in before})
-        now = sorted({str(r.environment.get(key)) for r in after})
+        was = sorted({str(r.environment.get(key, UNRECORDED)) for r in before})
+        now = sorted({str(r.environment.get(key, UNRECORDED)) for r in after})
+        if key in ADDED_LATER and UNRECORDED in was + now:
+            continue
         unclear = []
         for side, values in (("baseline", was), ("current", now)):
             if UNRECORDED in values:

@@ -34,7 +34,11 @@ ENVIRONMENT = {
     "torch_threads": "torch threads",
     "torch": "torch version",
     "cuda": "CUDA version",
+    "cpu": "CPU",
 }
+# Recorded only by rows stored since they were added (the CPU: 2026-12-07). A side without one
+# leaves it unchecked rather than making every older baseline incomparable at once.
+ADDED_LATER = frozenset({"cpu"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ def _store_rows(path: Path) -> list[Row]:
                     "device_name": _value(r["device_name"]),
                     "torch_threads": versions.get("torch_threads", UNRECORDED),
                     "torch": versions.get("torch") or _value(r["torch_version"]) or UNRECORDED,
+                    "cpu": versions.get("cpu", UNRECORDED),
                     # the CUDA build a CPU run was made with does not touch its numbers
                     "cuda": _value(r["cuda_version"]) if "cuda" in str(r["device"]) else None,
                 },

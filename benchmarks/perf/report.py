@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,12 @@ from bench import environment
 MIB = 2**20
 
 
-def cpu_model() -> str:
-    """The CPU's marketing name (``platform.processor()`` is often empty on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def describe_environment(device: torch.device, command: str) -> dict[str, Any]:
     return {
         "device": str(device),
-        "device_name": environment.device_name(device) if device.type == "cuda" else cpu_model(),
+        "device_name": (
+            environment.device_name(device) if device.type == "cuda" else environment.processor()
+        ),
         "cpu_threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "cuda_version": environment.cuda_version(),

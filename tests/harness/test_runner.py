@@ -112,6 +112,9 @@ def test_same_seed_gives_identical_scores_and_rows_record_provenance(tmp_path):
     row = frame.iloc[0]
     assert row["versions"]["torch"] and row["torch_version"] and row["device_name"]
     assert row["versions"]["torch_threads"] == str(torch.get_num_threads())
+    # the CPU picks the kernels: its model and torch's instruction set, e.g. "... AVX512)"
+    capability = torch.backends.cpu.get_cpu_capability()
+    assert row["versions"]["cpu"].endswith(f"torch {capability})")
     assert row["device"] == "cpu" and row["parameters"] > 0 and row["train_images_per_s"] > 0
     assert row["config"]["hparams"]["epochs"] == 2 and len(row["config_hash"]) == 16
 

@@ -138,6 +138,28 @@ def test_rows_that_differ_in_what_they_measured_are_not_comparable(export, tmp_p
     assert strict.exit_code == 2 and "not compared" in strict.output
 
 
+def test_rows_from_another_cpu_are_not_comparable_and_older_rows_leave_it_unchecked(
+    export, tmp_path
+):
+    def other_cpu(row):
+        row["environment"]["cpu"] = "Other CPU (family 25 model 1; torch AVX2)"
+        row["metrics"]["auroc"] = 0.1  # would be a regression if it were compared
+
+    result = _compare(str(export), str(_edited(export, tmp_path, other_cpu)))
+    assert result.exit_code == 0, result.output
+    here = json.loads(export.read_text())["rows"][0]["environment"]["cpu"]
+    assert f"not comparable (2): CPU {here} vs Other CPU" in result.output
+
+    def stored_before_the_cpu_was_recorded(row):
+        del row["environment"]["cpu"]
+        row["metrics"]["auroc"] = 0.1
+
+    older = _compare(
+        str(export), str(_edited(export, tmp_path, stored_before_the_cpu_was_recorded))
+    )
+    assert older.exit_code == 1 and "compared 2 (regressed 2" in older.output
+
+
 def test_each_configuration_is_compared_with_its_own(export, tmp_path):
     data = json.loads(export.read_text())
     other = json.loads(json.dumps(data["rows"]))
