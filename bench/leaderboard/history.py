@@ -1,7 +1,8 @@
 """Results over commits (``bench history``) and the commit at which a step change began.
 
-A *series* is one dataset, detector and scorer in one environment (device, thread count): a
-change of machine is not a change of code, so it starts another series. Its point at a commit is
+A *series* is one dataset, detector and scorer in one environment (device, the CPU where rows
+record it, thread count): a change of machine is not a change of code, so it starts another
+series. Its point at a commit is
 the mean of a metric, and of training images/s, over the (task, seed) runs that every commit of
 the series ran, so a commit that ran fewer classes does not move the line. Throughput counts only
 where fits took at least ``min_fit_seconds`` (shorter ones are timer noise, as in bench compare).
@@ -22,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bench.leaderboard.rows import Row
+from bench.leaderboard.rows import UNRECORDED, Row
 from bench.results import OK
 
 STEP_STD_MULTIPLE = 3.0
@@ -85,8 +86,10 @@ def find_step(
 
 def _environment(row: Row) -> str:
     env = row.environment
+    cpu = env.get("cpu", UNRECORDED)
+    on = "" if cpu == UNRECORDED else f", CPU: {cpu}"  # rows stored before it was: one series
     threads = env.get("torch_threads")
-    return f"{env.get('device_name')} ({env.get('device')}), torch threads: {threads}"
+    return f"{env.get('device_name')} ({env.get('device')}){on}, torch threads: {threads}"
 
 
 def _seed_noise(rows_by_commit: dict[str, list[Row]], metric: str) -> float:

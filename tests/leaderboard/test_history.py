@@ -137,6 +137,23 @@ def test_history_reads_results_exports_one_per_commit(tmp_path):
     assert report[0]["throughput_step"] is None
 
 
+def test_a_change_of_cpu_starts_another_series_instead_of_a_step(tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    for name, auroc, cpu in (("1.json", 0.9, "A"), ("2.json", 0.9, "A"), ("3.json", 0.6, "B")):
+        row = {
+            "dataset": "digits", "detector": "knn", "scorer": "native", "task": "0", "seed": 0,
+            "status": "ok", "metrics": {"auroc": auroc}, "fit_seconds": 0.1,
+            "train_images_per_s": 1e4, "config": {}, "environment": {"cpu": cpu},
+            "git_commit": name[0] * 8, "started_at": f"2026-01-0{name[0]}", "error": None,
+        }  # fmt: skip
+        data = {"format": "anomaly-bench results", "schema": 1, "rows": [row]}
+        (folder / name).write_text(json.dumps(data))
+    report = _history_json(folder, tmp_path / "h.png")
+    assert [[p["value"] for p in s["points"]] for s in report] == [[0.9, 0.9], [0.6]]
+    assert [s["metric_step"] for s in report] == [None, None]
+
+
 def test_missing_sources_are_one_line_errors(tmp_path):
     result = CliRunner().invoke(cli, ["history", str(tmp_path / "nope.sqlite")])
     assert result.exit_code == 2
