@@ -125,6 +125,7 @@ def _provenance_table(lb: Leaderboard) -> str:
         ("classes", protocol.classes(lb)),
         ("seeds", protocol.seeds_per_detector(lb)),
         ("device", "; ".join(p["devices"])),
+        ("CPU", "; ".join(p.get("cpus", [])) or "not recorded (rows stored before 2026-12-07)"),
         ("results", str(p["n_results"])),
         ("suite", "; ".join(suites)),
         ("git commit", ", ".join(f"`{c[:12]}`" for c in p["git_commits"]) or "unknown"),

@@ -146,7 +146,11 @@ def _board_rows(board: dict[str, Any], metric_names: list[str]) -> list[Row]:
     device = _device(provenance)
     recorded = {
         key: values[0]
-        for key, field in (("torch_threads", "torch_threads"), ("torch", "torch_versions"))
+        for key, field in (
+            ("torch_threads", "torch_threads"),
+            ("torch", "torch_versions"),
+            ("cpu", "cpus"),
+        )
         if len(values := provenance.get(field, [])) == 1
     }
     environment = {

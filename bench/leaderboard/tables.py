@@ -254,6 +254,7 @@ def _provenance(rows: pd.DataFrame) -> dict[str, Any]:
         # What makes rows reproduce bit for bit besides their config (bench compare reads them).
         "torch_threads": sorted({str(v.get("torch_threads")) for v in rows["versions"]}),
         "torch_versions": _unique(rows["torch_version"]),
+        "cpus": sorted({v["cpu"] for v in rows["versions"] if "cpu" in v}),
         "data_caps": sorted(
             {_caps(config) for config in rows["config"]}, key=lambda caps: (caps is None, caps)
         ),

@@ -287,6 +287,12 @@ def test_a_leaderboard_json_is_compared_only_where_it_records_enough(store, tmp_
     assert result.exit_code == 0, result.output
     assert "not comparable (2): the baseline side records no torch threads" in result.output
     assert "nothing was compared like for like" in result.output
+    data = json.loads(board.read_text())
+    data["provenance"]["cpus"] = ["Other CPU (torch AVX2)"]  # the board's rows ran elsewhere
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps(data))
+    result = _compare(str(elsewhere), str(store))
+    assert "not comparable (2): CPU Other CPU (torch AVX2) vs " in result.output
 
 
 def test_inputs_that_cannot_be_compared_exit_2_with_the_reason(export, tmp_path):

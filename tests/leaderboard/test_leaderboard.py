@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
+from bench import environment
 from bench.cli import cli
 from bench.leaderboard import plots
 from bench.leaderboard.reference import load_reference
@@ -61,6 +62,9 @@ def test_numbers_are_the_store_rows_aggregated(mixed_store, tmp_path):
     ok = rows[rows["status"] == "ok"]
     assert board["tasks"] == CLASSES
     assert board["provenance"]["seeds"] == SEEDS
+    # the CPU the rows ran on is in the header, beside the device
+    assert board["provenance"]["cpus"] == [environment.processor()]
+    assert f"| CPU             | {environment.processor()}" in (tmp_path / "digits.md").read_text()
     by_key = {(r["detector"], r["scorer"]): r for r in board["rows"]}
     for (detector, scorer, task), group in ok.groupby(["detector", "scorer", "task"]):
         cell = by_key[(detector, scorer)]["tasks"][task]
