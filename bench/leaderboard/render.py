@@ -115,6 +115,16 @@ def results_table(lb: Leaderboard, notes: _Footnotes) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def _cpus(provenance: dict[str, Any]) -> str:
+    cpus, unrecorded = provenance.get("cpus", []), provenance.get("n_without_cpu", 0)
+    if not unrecorded:
+        return "; ".join(cpus)
+    before = "stored before 2026-12-07, when rows began to record it"
+    if not cpus:
+        return f"not recorded ({before})"
+    return f"{'; '.join(cpus)}; not recorded for {unrecorded} result(s) ({before})"
+
+
 def _provenance_table(lb: Leaderboard) -> str:
     p = lb.provenance
     suites = [f"`{s}`" for s in p["suites"]]
@@ -125,7 +135,7 @@ def _provenance_table(lb: Leaderboard) -> str:
         ("classes", protocol.classes(lb)),
         ("seeds", protocol.seeds_per_detector(lb)),
         ("device", "; ".join(p["devices"])),
-        ("CPU", "; ".join(p.get("cpus", [])) or "not recorded (rows stored before 2026-12-07)"),
+        ("CPU", _cpus(p)),
         ("results", str(p["n_results"])),
         ("suite", "; ".join(suites)),
         ("git commit", ", ".join(f"`{c[:12]}`" for c in p["git_commits"]) or "unknown"),

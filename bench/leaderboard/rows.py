@@ -153,6 +153,8 @@ def _board_rows(board: dict[str, Any], metric_names: list[str]) -> list[Row]:
         )
         if len(values := provenance.get(field, [])) == 1
     }
+    if provenance.get("n_without_cpu"):  # some of its rows predate the CPU: not all are known
+        recorded.pop("cpu", None)
     environment = {
         **{k: UNRECORDED for k in ENVIRONMENT},
         **device,

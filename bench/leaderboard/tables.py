@@ -255,6 +255,7 @@ def _provenance(rows: pd.DataFrame) -> dict[str, Any]:
         "torch_threads": sorted({str(v.get("torch_threads")) for v in rows["versions"]}),
         "torch_versions": _unique(rows["torch_version"]),
         "cpus": sorted({v["cpu"] for v in rows["versions"] if "cpu" in v}),
+        "n_without_cpu": int(sum("cpu" not in v for v in rows["versions"])),
         "data_caps": sorted(
             {_caps(config) for config in rows["config"]}, key=lambda caps: (caps is None, caps)
         ),

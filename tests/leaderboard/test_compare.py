@@ -293,6 +293,9 @@ def test_a_leaderboard_json_is_compared_only_where_it_records_enough(store, tmp_
     elsewhere.write_text(json.dumps(data))
     result = _compare(str(elsewhere), str(store))
     assert "not comparable (2): CPU Other CPU (torch AVX2) vs " in result.output
+    data["provenance"]["n_without_cpu"] = 1  # a row predates the CPU: its CPU is unknown
+    elsewhere.write_text(json.dumps(data))
+    assert "compared 2 (" in _compare(str(elsewhere), str(store)).output
 
 
 def test_inputs_that_cannot_be_compared_exit_2_with_the_reason(export, tmp_path):

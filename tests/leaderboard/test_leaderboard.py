@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sqlite3
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +55,16 @@ def test_regenerating_from_the_same_store_gives_identical_files(mixed_store, tmp
         (out / name).unlink()
     _generate(mixed_store, out)
     assert _snapshot(out) == first
+
+
+def test_rows_stored_before_the_cpu_was_recorded_are_counted_apart(mixed_store, tmp_path):
+    store = tmp_path / "older.sqlite"
+    shutil.copy(mixed_store, store)
+    with sqlite3.connect(store) as db:  # one row as it was stored before 2026-12-07
+        db.execute("UPDATE results SET versions = json_remove(versions, '$.cpu') WHERE id = 1")
+    _generate(store, tmp_path / "out", "--no-plots")
+    header = (tmp_path / "out" / "digits.md").read_text()
+    assert f"| CPU             | {environment.processor()}; not recorded for 1 result(s)" in header
 
 
 def test_numbers_are_the_store_rows_aggregated(mixed_store, tmp_path):
