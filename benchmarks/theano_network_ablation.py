@@ -36,7 +36,7 @@ SUITE = Path(__file__).resolve().parents[1] / "leaderboards" / "suites" / "mnist
 NORM_ACT = lenet._norm_act
 PATCHES = {
     "affine": lambda: mock.patch.object(lenet, "_norm_act", lambda c, affine: NORM_ACT(c, False)),
-    "glorot": lambda: mock.patch.object(lenet, "theano_init", lambda model: None),
+    "glorot": lambda: mock.patch.object(lenet, "theano_init", lambda model, conv_gain: None),
     "dictionary": lambda: mock.patch.object(RuffRecipe, "init_first_layer", lambda s, e: None),
     "decay-groups": lambda: mock.patch.object(
         RuffRecipe, "parameter_groups", TorchDetector.parameter_groups

@@ -9,9 +9,11 @@
 #   2. runs the CUDA tests (`pytest -m gpu`, about a minute);
 #   3. decodes CIFAR-10 once into the array cache (one process, so the workers read it back
 #      instead of each decoding 60000 JPEGs);
-#   4. runs the CIFAR-10 paper-settings suite (Deep SVDD first: issue 15's figure that needs a
+#   4. runs a CIFAR-10 paper-settings suite (Deep SVDD first: issue 15's figure that needs a
 #      GPU), stopped with SIGINT after RUN_SECONDS so the store closes cleanly; every finished
 #      job's row is kept and a later session resumes from the returned store with --resume.
+#      SUITE picks it: cifar10_paper_theano (default; the Theano code behind the paper's
+#      Table 1, which reproduced its MNIST row) or cifar10_paper (their later PyTorch code).
 #
 # Prepare on the CPU machine, from the repository root (the working tree travels, ../shared does
 # not, and the whole tree must stay under 64 MiB: CIFAR-10's archive is 19 MB):
@@ -20,7 +22,7 @@
 #   cp ../shared/data/cifar10/cifar10-jpeg.tar.gz .gpu/data/cifar10/
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       -d .gpu/whl platformdirs==4.3.6 setuptools==80.9.0
-#   # resuming: cp <returned cifar10_paper.sqlite> .gpu/
+#   # resuming: cp <returned $SUITE.sqlite> .gpu/
 # Dry run here first (tiny settings, CPU): OUT=/tmp/gpu-out RUN_SECONDS=60 \
 #   bash benchmarks/gpu/check.sh -d deep_svdd --seeds 0 --device cpu --set deep_svdd.epochs=1 \
 #   --set deep_svdd.pretrain_epochs=1 --classes 0,1 --max-train 100 --max-test 100
@@ -32,6 +34,7 @@
 set -uo pipefail
 : "${OUT:?OUT must name the folder whose files come back}"
 RUN_SECONDS="${RUN_SECONDS:-390}"
+SUITE="${SUITE:-cifar10_paper_theano}"
 export PYTHONUNBUFFERED=1 BENCH_DATA_DIR="$PWD/.gpu/data" BENCH_CACHE_DIR=/tmp/bench-cache
 log="$OUT/check.log"
 step() { echo "== $(date -u +%H:%M:%S) $*" | tee -a "$log"; }
@@ -56,13 +59,13 @@ step "decode CIFAR-10 into the cache"
 python3 -m bench run -d pca --dataset cifar10 --classes 0 --max-train 10 --max-test 10 \
     --store /tmp/warm.sqlite 2>&1 | tail -2 | tee -a "$log"
 
-step "cifar10_paper, at most ${RUN_SECONDS} s"
-store="$OUT/cifar10_paper.sqlite"
-[ -f .gpu/cifar10_paper.sqlite ] && cp .gpu/cifar10_paper.sqlite "$store"
+step "$SUITE, at most ${RUN_SECONDS} s"
+store="$OUT/$SUITE.sqlite"
+[ -f ".gpu/$SUITE.sqlite" ] && cp ".gpu/$SUITE.sqlite" "$store"
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(-d deep_svdd --seeds 0 --workers 8)
 timeout -s INT -k 30 "$RUN_SECONDS" python3 -m bench run \
-    --suite leaderboards/suites/cifar10_paper.toml --store "$store" --resume "${args[@]}" \
+    --suite "leaderboards/suites/$SUITE.toml" --store "$store" --resume "${args[@]}" \
     >"$OUT/run.log" 2>&1
 echo "bench run exit code $?" | tee -a "$log"
 tail -25 "$OUT/run.log" | tee -a "$log"

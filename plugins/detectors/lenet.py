@@ -5,14 +5,16 @@ close to a fixed centre, and any bias or BatchNorm shift would let the network o
 centre for every input (the paper's Proposition 2). Activations are leaky ReLU (slope 0.01),
 BatchNorm epsilon 1e-4, as in the authors' PyTorch code.
 
-``network="theano"`` builds the same layers as the authors' earlier Theano/Lasagne code
-(github.com/lukasruff/Deep-SVDD, the code behind the paper's Table 1) does: Lasagne's
-BatchNorm learns a scale and a shift (``affine=True``), and weights start Glorot-uniform, with
-gain sqrt(2 / (1 + 0.01^2)) in the convolutions followed by a leaky ReLU and 1 elsewhere.
-Their decoder's size-keeping convolutions are the transposed convolutions here with the filter
-flipped, the same family under a symmetric initialisation. That is their MNIST network; on other
-shapes ``"theano"`` applies the same BatchNorm and initialisation to the layouts below (their
-CIFAR-10 network was not compared layer by layer).
+``network="theano"`` builds the layers of the authors' earlier Theano/Lasagne code
+(github.com/lukasruff/Deep-SVDD, the code behind the paper's Table 1): Lasagne's BatchNorm
+learns a scale and a shift (``affine=True``), and weights start Glorot-uniform with Lasagne's
+gains: 1 for linear maps; for convolutions sqrt(2 / (1 + 0.01^2)) where their MNIST network
+builds a convolution module, else ``ConvLayer``'s default sqrt(2) (MNIST's reconstruction,
+every convolution of CIFAR-10's ``cifar10_architecture`` 3). Their CIFAR-10 autoencoder also
+differs from the PyTorch one in where it normalises: not the 128-value code (PyTorch's
+BatchNorm1d) but the reconstruction, before its sigmoid. Their decoder's size-keeping
+convolutions are the transposed convolutions here with the filter flipped, the same family
+under a symmetric initialisation. Other shapes get the MNIST network's choices.
 
 :func:`lenet_autoencoder` picks the authors' network by input shape: ``mnist_LeNet`` for
 1 x 28 x 28, ``cifar10_LeNet`` for 3 x 32 x 32. Any other shape (e.g. digits', enlarged to
@@ -47,6 +49,7 @@ def min_side(widths: list[int], rep_dim: int) -> int:
 MIN_SIDE = min_side(*MNIST_NET)
 NETWORKS = ("pytorch", "theano")
 LEAKY_GAIN = (2 / (1 + 0.01**2)) ** 0.5  # Lasagne GlorotUniform gain in the Theano conv modules
+RELU_GAIN = 2**0.5  # GlorotUniform(gain="relu"), the Theano code's ConvLayer default
 
 
 def _norm_act(channels: int, affine: bool) -> list[nn.Module]:
@@ -94,15 +97,19 @@ def _mnist_decoder(affine: bool) -> nn.Sequential:
     )  # fmt: skip
 
 
-def _cifar10_decoder(affine: bool) -> nn.Sequential:
-    # 128 -> BatchNorm1d -> 8x4x4 -> 4x4 -> 8x8 -> 16x16 -> 32x32, as in CIFAR10_LeNet_Autoencoder.
+def _cifar10_decoder(theano: bool) -> nn.Sequential:
+    # 128 -> 8x4x4 -> 4x4 -> 8x8 -> 16x16 -> 32x32, as in CIFAR10_LeNet_Autoencoder (PyTorch: the
+    # code through BatchNorm1d) and cifar10_architecture 3 (Theano: BatchNorm on the output).
+    code_norm = [] if theano else [nn.BatchNorm1d(128, eps=BN_EPS, affine=False)]
     layers: list[nn.Module] = [
-        nn.BatchNorm1d(128, eps=BN_EPS, affine=affine), nn.Unflatten(1, (8, 4, 4)),
-        nn.LeakyReLU(), _deconv(8, 128), *_norm_act(128, affine),
+        *code_norm, nn.Unflatten(1, (8, 4, 4)),
+        nn.LeakyReLU(), _deconv(8, 128), *_norm_act(128, theano),
     ]  # fmt: skip
     for c_in, c_out in ((128, 64), (64, 32)):
-        layers += [nn.Upsample(scale_factor=2), _deconv(c_in, c_out), *_norm_act(c_out, affine)]
+        layers += [nn.Upsample(scale_factor=2), _deconv(c_in, c_out), *_norm_act(c_out, theano)]
     layers += [nn.Upsample(scale_factor=2), _deconv(32, 3)]
+    if theano:
+        layers.append(nn.BatchNorm2d(3, eps=BN_EPS))
     return nn.Sequential(*layers, nn.Sigmoid())
 
 
@@ -132,16 +139,22 @@ class LeNetAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def theano_init(model: nn.Module) -> None:
-    """Glorot-uniform weights as Lasagne drew them: the leaky-ReLU gain for every convolution but
-    a decoder's last (the reconstruction, followed by a sigmoid), gain 1 for linear maps."""
+def theano_init(model: nn.Module, conv_gain: float) -> None:
+    """Glorot-uniform weights as Lasagne drew them: ``conv_gain`` for every convolution but a
+    decoder's last (the reconstruction, built with ``ConvLayer``'s default gain), 1 for linear
+    maps."""
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
     last = convs[-1] if isinstance(model, LeNetAutoencoder) else None
     for m in model.modules():
         if isinstance(m, nn.Linear):
             nn.init.xavier_uniform_(m.weight)
         elif m in convs:
-            nn.init.xavier_uniform_(m.weight, gain=1.0 if m is last else LEAKY_GAIN)
+            nn.init.xavier_uniform_(m.weight, gain=RELU_GAIN if m is last else conv_gain)
+
+
+def _theano_conv_gain(shape: tuple[int, ...]) -> float:
+    # cifar10_architecture 3 adds bare ConvLayers; the MNIST network, convolution modules.
+    return RELU_GAIN if shape == CIFAR10_SHAPE else LEAKY_GAIN
 
 
 def _encoder(shape: tuple[int, ...], affine: bool) -> LeNetEncoder:
@@ -150,9 +163,10 @@ def _encoder(shape: tuple[int, ...], affine: bool) -> LeNetEncoder:
 
 
 def lenet_encoder(input_shape: tuple[int, int, int], network: str = "pytorch") -> LeNetEncoder:
-    encoder = _encoder(tuple(input_shape), affine=network == "theano")
+    shape = tuple(input_shape)
+    encoder = _encoder(shape, affine=network == "theano")
     if network == "theano":
-        theano_init(encoder)
+        theano_init(encoder, _theano_conv_gain(shape))
     return encoder
 
 
@@ -164,7 +178,7 @@ def lenet_autoencoder(
     if shape == MNIST_SHAPE:
         model = LeNetAutoencoder(encoder, _mnist_decoder(affine=theano))
     elif shape == CIFAR10_SHAPE:
-        model = LeNetAutoencoder(encoder, _cifar10_decoder(affine=theano))
+        model = LeNetAutoencoder(encoder, _cifar10_decoder(theano))
         if not theano:
             # Only the authors' PyTorch CIFAR-10 autoencoder initialises its (de)convolutions so.
             gain = nn.init.calculate_gain("leaky_relu")
@@ -174,5 +188,5 @@ def lenet_autoencoder(
     else:
         model = LeNetAutoencoder(encoder, _generic_decoder(encoder, shape[0], affine=theano))
     if theano:
-        theano_init(model)
+        theano_init(model, _theano_conv_gain(shape))
     return model

@@ -44,18 +44,35 @@ def test_batchnorm_learns_scale_and_shift_and_only_that_adds_parameters(shape):
     assert theano(x).shape == x.shape
 
 
-def test_weights_start_glorot_uniform_with_lasagnes_gains():
+@pytest.mark.parametrize(
+    ("shape", "module_gain"), [((1, 28, 28), LEAKY_GAIN), ((3, 32, 32), math.sqrt(2))]
+)
+def test_weights_start_glorot_uniform_with_lasagnes_gains(shape, module_gain):
+    # MNIST's convolution modules set the leaky-ReLU gain; its reconstruction and every CIFAR-10
+    # convolution take ConvLayer's default, GlorotUniform(gain="relu"): sqrt(2).
     torch.manual_seed(0)
-    model = lenet_autoencoder((1, 28, 28), "theano")
+    model = lenet_autoencoder(shape, "theano")
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
     for layer in [*convs, model.encoder.fc]:
         w = layer.weight
         receptive = w[0, 0].numel()
         fan_in, fan_out = w.shape[1] * receptive, w.shape[0] * receptive
-        gain = 1.0 if layer in (convs[-1], model.encoder.fc) else LEAKY_GAIN
+        gain = {model.encoder.fc: 1.0, convs[-1]: math.sqrt(2)}.get(layer, module_gain)
         bound = gain * math.sqrt(6 / (fan_in + fan_out))
         assert w.abs().max() <= bound
         assert w.abs().max() > 0.8 * bound  # filled to the bound, not a narrower default
+
+
+def test_cifar10_autoencoder_normalises_the_reconstruction_not_the_code():
+    # cifar10_architecture 3: dense code -> reshape -> leaky ReLU, and the last convolution goes
+    # through BatchNorm before the sigmoid; the PyTorch autoencoder has it the other way round.
+    theano, pytorch = lenet_autoencoder((3, 32, 32), "theano"), lenet_autoencoder((3, 32, 32))
+    assert isinstance(theano.decoder[0], nn.Unflatten)
+    assert isinstance(pytorch.decoder[0], nn.BatchNorm1d)
+    *_, conv, norm, sigmoid = theano.decoder
+    assert isinstance(conv, nn.ConvTranspose2d) and isinstance(sigmoid, nn.Sigmoid)
+    assert isinstance(norm, nn.BatchNorm2d) and norm.num_features == 3 and norm.affine
+    assert isinstance(pytorch.decoder[-2], nn.ConvTranspose2d)
 
 
 def test_dictionary_atoms_are_unit_norm_follow_the_patches_and_are_seeded():
@@ -87,6 +104,32 @@ def test_atoms_are_flipped_for_torchs_correlation(monkeypatch):
     monkeypatch.setattr(dictionary_init, "MiniBatchDictionaryLearning", Learner)
     atoms = dictionary_init.dictionary_filters(torch.rand(4, 1, 6, 6), filters=2, size=3)
     assert torch.equal(atoms, torch.from_numpy(known).reshape(2, 1, 3, 3).flip(-2, -1))
+
+
+def test_patches_and_atoms_keep_the_theano_codes_channel_layout(monkeypatch):
+    # Their code views N x C x H x W as N x H x W x C (a reshape, no transpose): on one 3 x 2 x 2
+    # image holding 0..11, the four 1 x 1 patches are (0, 1, 2), (3, 4, 5), (6, 7, 8), (9, 10, 11),
+    # not a pixel's three channels (0, 4, 8) ...; squares keep the columns apart after each is
+    # standardised. Atoms go back to C x 1 x 1 from their patch order.
+    seen = {}
+    known = torch.arange(6, dtype=torch.float32).reshape(2, 3).numpy()
+
+    class Learner:
+        def __init__(self, **kwargs):
+            pass
+
+        def fit(self, patches):
+            seen["patches"], self.components_ = patches, known
+            return self
+
+    monkeypatch.setattr(dictionary_init, "MiniBatchDictionaryLearning", Learner)
+    image = (torch.arange(12.0) ** 2).reshape(1, 3, 2, 2)
+    atoms = dictionary_init.dictionary_filters(image, filters=2, size=1)
+    expected = (torch.arange(12.0) ** 2).reshape(4, 3).double()
+    expected = (expected - expected.mean(0)) / expected.std(0, unbiased=False)
+    got = torch.from_numpy(seen["patches"])
+    assert torch.allclose(got[got[:, 0].argsort()], expected)
+    assert torch.equal(atoms, torch.from_numpy(known).reshape(2, 3, 1, 1))
 
 
 def test_first_layer_starts_from_a_dictionary_not_from_glorot_draws():
