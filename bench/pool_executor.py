@@ -11,6 +11,11 @@ Why it is built this way:
   registry; each loads its data through :func:`bench.loading.load_splits`, once per process.
 - At most N jobs are in flight, so a job is announced when a worker takes it and rows are
   yielded as each job finishes (the runner stores each at once).
+- Workers send their jobs' epochs back over one pipe, at most one a second per job, so a
+  log shows that a 90-minute job is alive. The pipe has no lock: each message is a single
+  write of well under ``PIPE_BUF`` (4096 bytes on Linux), which the OS keeps whole, so a
+  worker killed mid-send can neither leave half a message for the driver to block on nor hold
+  a lock its partners would wait on forever.
 - A worker that dies (a segfault, the OOM killer) breaks the whole pool and fails every job in
   flight, not only its own. Those jobs are retried one at a time in a fresh one-worker pool
   (they are seeded, so a retry is the same work); a job that kills that worker too is stored
@@ -22,16 +27,19 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 
 import torch
 
@@ -39,6 +47,7 @@ from bench.jobs import Job, ProgressSink, failed_rows, run_job
 from bench.results import JobResult
 
 ATTEMPTS = 2  # the first try, then one retry alone in a fresh worker
+EPOCH_REPORT_SECONDS = 1.0  # a worker sends a job's epoch at most this often (and its last)
 # fork after torch has started its thread pools can deadlock the child
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -56,7 +65,13 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _init_worker(threads: int) -> None:
+# In a worker: where its jobs' epochs go (the driver's end is read by ``_forward_epochs``).
+_epochs: Connection | None = None
+
+
+def _init_worker(threads: int, epochs: Connection) -> None:
+    global _epochs
+    _epochs = epochs
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
     torch.set_num_threads(threads)
     parent = multiprocessing.parent_process()
@@ -67,6 +82,30 @@ def _init_worker(threads: int) -> None:
 def _exit_with(sentinel: int) -> None:
     multiprocessing.connection.wait([sentinel])
     os._exit(1)
+
+
+def _run_reporting(key: int, job: Job) -> list[JobResult]:
+    """:func:`run_job` in a worker, sending ``(key, epoch, total, loss)`` to the driver."""
+    sent = -EPOCH_REPORT_SECONDS
+
+    def on_epoch(epoch: int, total: int, loss: float) -> None:
+        nonlocal sent
+        if _epochs is not None and (
+            time.monotonic() - sent >= EPOCH_REPORT_SECONDS or epoch + 1 == total
+        ):
+            sent = time.monotonic()
+            _epochs.send((key, epoch, total, loss))
+
+    return run_job(job, on_epoch=on_epoch)
+
+
+def _forward_epochs(epochs: Connection, in_flight: dict[int, Job], progress: ProgressSink) -> None:
+    """Hand every epoch waiting in the pipe to ``progress`` (those of jobs still in flight: a
+    retried job's first attempt may have sent some before its worker died)."""
+    while epochs.poll():
+        key, epoch, total, loss = epochs.recv()
+        if key in in_flight:
+            progress.epoch(in_flight[key], epoch, total, loss)
 
 
 @contextmanager
@@ -116,10 +155,13 @@ class PoolExecutor:
 
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
         todo, suspects = deque(jobs), deque[Job]()
-        running: dict[Future[list[JobResult]], Job] = {}
+        running: dict[Future[list[JobResult]], int] = {}  # each job's key
+        in_flight: dict[int, Job] = {}  # by the key its worker tags its epochs with
+        keys = itertools.count()
         pool: ProcessPoolExecutor | None = None
         solo = broken = False
         threads = torch.get_num_threads()
+        epochs, worker_end = SPAWN.Pipe(duplex=False)
         try:
             while todo or suspects or running:
                 if pool is not None and not running and (broken or solo != bool(suspects)):
@@ -128,20 +170,24 @@ class PoolExecutor:
                 if pool is None:
                     solo = bool(suspects)
                     size = 1 if solo else min(self.workers, len(todo))
-                    pool = ProcessPoolExecutor(size, SPAWN, _init_worker, (threads,))
+                    pool = ProcessPoolExecutor(size, SPAWN, _init_worker, (threads, worker_end))
                 source, limit = (suspects, 1) if solo else (todo, self.workers)
                 with _children_ignore_sigint():
                     while source and len(running) < limit and not broken:
+                        key = next(keys)
                         try:
-                            future = pool.submit(run_job, source[0])
+                            future = pool.submit(_run_reporting, key, source[0])
                         except BrokenProcessPool:  # a worker died since the last result
                             broken = True
                             break
-                        running[future] = job = source.popleft()
-                        progress.job_started(job)
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        running[future], in_flight[key] = key, source.popleft()
+                        progress.job_started(in_flight[key])
+                done: set[Future[list[JobResult]]] = set()
+                while running and not done:  # a job's last epochs precede its rows
+                    done, _ = wait(running, EPOCH_REPORT_SECONDS, FIRST_COMPLETED)
+                    _forward_epochs(epochs, in_flight, progress)
                 for future in done:
-                    job = running.pop(future)
+                    job = in_flight.pop(running.pop(future))
                     try:
                         rows = future.result()
                     except BrokenProcessPool:
@@ -159,3 +205,5 @@ class PoolExecutor:
                 future.cancel()
             if pool is not None:
                 _stop(pool)
+            epochs.close()
+            worker_end.close()

@@ -1,8 +1,8 @@
 """Progress for a run (rich bars on a terminal, plain lines elsewhere) and its summary table.
 
 A log file or CI sees nothing of a live progress bar until the run ends, so when the console is
-not a terminal every finished row is one plain line, and a long job prints a heartbeat line
-at most every :data:`HEARTBEAT_SECONDS` from its epochs.
+not a terminal every finished row is one plain line, and each long job prints a heartbeat line
+at most every :data:`HEARTBEAT_SECONDS` from its epochs (each: two workers' jobs both show).
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ class RunProgress:
     ) -> None:
         self.console = console or Console()
         self.plain = not self.console.is_terminal
-        self.total, self.done, self.last_line = total_rows, 0, 0.0
+        self.total, self.done = total_rows, 0
+        self.heard: dict[str, float] = {}  # each job's last line or start, by describe()
         self.concurrency, self.rows_per_job = concurrency, rows_per_job
         self.durations: list[float] = []  # of the jobs so far, one entry per row
         self.started = time.monotonic()
@@ -106,18 +107,19 @@ class RunProgress:
         self.progress.stop()
 
     def job_started(self, job: Job) -> None:
-        self.last_line = time.monotonic()
+        self.heard[job.describe()] = time.monotonic()
         self.progress.update(self.jobs, info=job.describe())
         self.progress.reset(self.epochs, total=None, visible=False, info="")
         self.progress.refresh()
 
     def epoch(self, job: Job, epoch: int, total: int, loss: float) -> None:
-        if self.plain and time.monotonic() - self.last_line >= HEARTBEAT_SECONDS:
-            self.last_line = time.monotonic()
-            self.console.print(f"  {job.describe()}: epoch {epoch + 1}/{total}, loss {loss:.4g}")
-        self.progress.update(
-            self.epochs, total=total, completed=epoch + 1, visible=True, info=f"loss {loss:.4g}"
-        )
+        name = job.describe()
+        if self.plain and time.monotonic() - self.heard.get(name, 0.0) >= HEARTBEAT_SECONDS:
+            self.heard[name] = time.monotonic()
+            self.console.print(f"  {name}: epoch {epoch + 1}/{total}, loss {loss:.4g}")
+        # With workers, the bar follows whichever job reported last, so it names the job.
+        info = f"loss {loss:.4g}" if self.concurrency == 1 else f"{name}, loss {loss:.4g}"
+        self.progress.update(self.epochs, total=total, completed=epoch + 1, visible=True, info=info)
         self.progress.refresh()
 
     def _left(self, elapsed: float) -> float:
@@ -161,7 +163,6 @@ class RunProgress:
                 highlight=False,
                 soft_wrap=True,  # one row, one line, however narrow the log's 80 columns
             )
-            self.last_line = time.monotonic()
         elif result.status != OK:
             self.progress.console.print(
                 f"[red]{result.status}[/red] {result.detector} {result.dataset}:{result.task} "

@@ -14,6 +14,7 @@ from rich.console import Console
 from bench.cli import cli
 from bench.progress import RunProgress, duration
 from bench.results import JobResult
+from bench.runner import RunSpec, plan_jobs
 
 
 @pytest.mark.parametrize(
@@ -102,3 +103,15 @@ def test_a_terminal_bar_shows_the_same_estimate():
     with RunProgress(35, console, 2) as progress:
         progress.job_done(_ten_minute_row(0))
     assert "about 2 h 50 min left" in screen.getvalue()
+
+
+def test_with_workers_the_terminal_epochs_bar_names_its_job(tmp_path):
+    # two jobs train at once and the one bar follows whichever reported last
+    jobs = plan_jobs(RunSpec(detectors=["fcn_ae"], classes=["0", "1"], data_dir=str(tmp_path)))
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=200)
+    with RunProgress(2, console, 2) as progress:
+        for job in jobs:
+            progress.job_started(job)
+        progress.epoch(jobs[1], 4, 10, 0.5)
+    assert "fcn_ae/mse digits:1 seed 0, loss 0.5" in screen.getvalue()

@@ -67,12 +67,13 @@ def bench_register_detectors(register):
 class Recorder:
     def __init__(self) -> None:
         self.started: list = []
+        self.epochs: list = []
 
     def job_started(self, job) -> None:
         self.started.append(job)
 
     def epoch(self, job, epoch, total, loss) -> None:
-        raise AssertionError("workers report no epochs")
+        self.epochs.append((job, epoch, total))
 
 
 @pytest.fixture
@@ -110,6 +111,32 @@ def test_two_workers_store_the_serial_scores_bit_for_bit(tmp_path):
         assert got[key][0] == auroc
         np.testing.assert_array_equal(got[key][1], scores)
     assert "[4/4]" in pooled.output  # one plain line per row, as each job finishes
+
+
+def test_workers_report_each_jobs_epochs_to_the_driver(tmp_path):
+    spec = RunSpec(
+        detectors=["fcn_ae"],
+        classes=["0", "1"],
+        detector_hparams={"fcn_ae": {"epochs": 3}},
+        data_dir=str(tmp_path),
+        device="cpu",
+    )
+    progress = Recorder()
+    rows = list(PoolExecutor(2).run(plan_jobs(spec), progress))
+    assert [row.status for row in rows] == ["ok", "ok"]
+    # at most one epoch a second per job, and always its last
+    last = {job.experiment.task: (epoch, total) for job, epoch, total in progress.epochs}
+    assert last == {"0": (2, 3), "1": (2, 3)}
+    assert {job for job, _, _ in progress.epochs} <= set(progress.started)
+
+
+def test_a_plain_log_shows_a_heartbeat_from_every_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr("bench.progress.HEARTBEAT_SECONDS", 0.0)
+    out, _ = _run(tmp_path, "beat", "-d", "fcn_ae", "--set", "fcn_ae.epochs=2",
+                  "--classes", "0,1", "--workers", "2")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    for digit in "01":
+        assert f"  fcn_ae/mse digits:{digit} seed 0: epoch 2/2, loss " in out.output
 
 
 def test_a_killed_worker_fails_its_job_after_a_retry_and_the_rest_succeed(tmp_path, plugin):
