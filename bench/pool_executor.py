@@ -86,15 +86,15 @@ def _exit_with(sentinel: int) -> None:
 
 def _run_reporting(key: int, job: Job) -> list[JobResult]:
     """:func:`run_job` in a worker, sending ``(key, epoch, total, loss)`` to the driver."""
+    epochs = _epochs
+    assert epochs is not None, "runs only in a worker started by _init_worker"
     sent = -EPOCH_REPORT_SECONDS
 
     def on_epoch(epoch: int, total: int, loss: float) -> None:
         nonlocal sent
-        if _epochs is not None and (
-            time.monotonic() - sent >= EPOCH_REPORT_SECONDS or epoch + 1 == total
-        ):
+        if time.monotonic() - sent >= EPOCH_REPORT_SECONDS or epoch + 1 == total:
             sent = time.monotonic()
-            _epochs.send((key, epoch, total, loss))
+            epochs.send((key, epoch, total, loss))
 
     return run_job(job, on_epoch=on_epoch)
 
@@ -155,8 +155,8 @@ class PoolExecutor:
 
     def run(self, jobs: Sequence[Job], progress: ProgressSink) -> Iterator[JobResult]:
         todo, suspects = deque(jobs), deque[Job]()
-        running: dict[Future[list[JobResult]], int] = {}  # each job's key
-        in_flight: dict[int, Job] = {}  # by the key its worker tags its epochs with
+        # each job with the key its worker tags its epochs with
+        running: dict[Future[list[JobResult]], tuple[int, Job]] = {}
         keys = itertools.count()
         pool: ProcessPoolExecutor | None = None
         solo = broken = False
@@ -180,14 +180,14 @@ class PoolExecutor:
                         except BrokenProcessPool:  # a worker died since the last result
                             broken = True
                             break
-                        running[future], in_flight[key] = key, source.popleft()
-                        progress.job_started(in_flight[key])
+                        running[future] = (key, source.popleft())
+                        progress.job_started(running[future][1])
                 done: set[Future[list[JobResult]]] = set()
                 while running and not done:  # a job's last epochs precede its rows
                     done, _ = wait(running, EPOCH_REPORT_SECONDS, FIRST_COMPLETED)
-                    _forward_epochs(epochs, in_flight, progress)
+                    _forward_epochs(epochs, dict(running.values()), progress)
                 for future in done:
-                    job = in_flight.pop(running.pop(future))
+                    _, job = running.pop(future)
                     try:
                         rows = future.result()
                     except BrokenProcessPool:
