@@ -147,24 +147,40 @@ def _provenance_table(lb: Leaderboard) -> str:
     )
 
 
+def _mean_cell(values: Sequence[float]) -> str:
+    return f"{sum(values) / len(values):.3f}" if values else "not reported"
+
+
 def _reference_section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> list[str]:
     mine = [r for r in reference if r.dataset == lb.dataset]
     if not mine:
         return []
     tasks = [t for t in lb.tasks if any(t in r.auroc for r in mine)] or sorted(mine[0].auroc)
+    # A board of 4 of CIFAR-10's 10 classes beside the paper's 10-class mean (0.648 against
+    # 0.594 over the same 4 for Deep SVDD) reads as a gap that is not there: the mean column
+    # covers the classes shown, and the paper's own mean gets a column of its own.
+    partial = any(set(r.auroc) - set(tasks) for r in mine)
     frame = pd.DataFrame(
         {
             "method": r.method,
             **{t: f"{r.auroc[t]:.3f}" if t in r.auroc else "not reported" for t in tasks},
-            "mean AUROC": f"{r.mean_auroc:.3f}",
+            "mean AUROC": _mean_cell([r.auroc[t] for t in tasks if t in r.auroc]),
+            **({"mean, all published classes": f"{r.mean_auroc:.3f}"} if partial else {}),
         }
         for r in mine
+    )
+    scope = (
+        " *mean AUROC* is over the classes shown, like the rows above; the papers' own means, "
+        "over every class they report, are in the last column."
+        if partial
+        else ""
     )
     return [
         "## Published results (external, not produced by this harness)",
         "",
         "Numbers as the papers report them, for orientation only: other architectures, "
-        "preprocessing and training budgets, so they are not ranked against the rows above.",
+        "preprocessing and training budgets, so they are not ranked against the rows above."
+        + scope,
         "",
         table(frame),
         "",

@@ -154,6 +154,28 @@ def test_published_rows_are_shown_apart_with_their_source(mixed_store, tmp_path)
     assert "Some Paper Method" in (tmp_path / "out" / "README.md").read_text()
 
 
+def test_a_published_mean_is_over_the_boards_classes_with_the_papers_own_beside_it(
+    mixed_store, tmp_path
+):
+    reference = tmp_path / "reference.toml"
+    reference.write_text(
+        '[[rows]]\nmethod = "Wider Paper"\ndataset = "digits"\nsource = "Table 1"\n'
+        'read_from = "the paper itself"\n'
+        'auroc_percent = { "0" = 91.0, "1" = 80.0, "2" = 70.0, "3" = 31.0 }\n'
+    )
+    _generate(mixed_store, tmp_path / "out", "--no-plots", "--reference", str(reference))
+    published = (tmp_path / "out" / "digits.md").read_text().split("## Published results", 1)[1]
+    header, _, row = published.split("\n\n", 3)[2].splitlines()[:3]
+    cells = dict(zip(_cells(header), _cells(row), strict=True))
+    assert cells["mean AUROC"] == "0.803"  # 0, 1 and 2: the classes the board ran
+    assert cells["mean, all published classes"] == "0.680"
+    assert "3" not in cells
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
 def test_a_board_in_a_subfolder_finds_the_reference_file_above_it(mixed_store, tmp_path):
     (tmp_path / "reference.toml").write_text(
         '[[rows]]\nmethod = "Parent Method"\ndataset = "digits"\nsource = "Table 1"\n'
