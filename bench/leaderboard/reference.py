@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,14 @@ class ReferenceRow:
     reproduces: tuple[str, str] | None = None  # (detector, scorer) of the harness row it checks
 
     @property
-    def mean_auroc(self) -> float:
-        return sum(self.auroc.values()) / len(self.auroc)
+    def mean_auroc(self) -> float | None:
+        return self.mean_over(self.auroc)
+
+    def mean_over(self, classes: Iterable[str]) -> float | None:
+        """The published mean over those of ``classes`` the paper reports (None: none of them),
+        so that a board of some classes is set against the paper's mean over the same ones."""
+        values = [self.auroc[c] for c in classes if c in self.auroc]
+        return sum(values) / len(values) if values else None
 
 
 def load_reference(path: Path | None) -> list[ReferenceRow]:

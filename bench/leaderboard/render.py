@@ -147,8 +147,8 @@ def _provenance_table(lb: Leaderboard) -> str:
     )
 
 
-def _mean_cell(values: Sequence[float]) -> str:
-    return f"{sum(values) / len(values):.3f}" if values else "not reported"
+def _published_cell(value: float | None) -> str:
+    return "not reported" if value is None else f"{value:.3f}"
 
 
 def _reference_section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> list[str]:
@@ -163,9 +163,9 @@ def _reference_section(lb: Leaderboard, reference: Sequence[ReferenceRow]) -> li
     frame = pd.DataFrame(
         {
             "method": r.method,
-            **{t: f"{r.auroc[t]:.3f}" if t in r.auroc else "not reported" for t in tasks},
-            "mean AUROC": _mean_cell([r.auroc[t] for t in tasks if t in r.auroc]),
-            **({"mean, all published classes": f"{r.mean_auroc:.3f}"} if partial else {}),
+            **{t: _published_cell(r.auroc.get(t)) for t in tasks},
+            "mean AUROC": _published_cell(r.mean_over(tasks)),
+            **({"mean, all published classes": _published_cell(r.mean_auroc)} if partial else {}),
         }
         for r in mine
     )

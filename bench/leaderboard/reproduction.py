@@ -91,7 +91,8 @@ def _table(lb: Leaderboard, ref: ReferenceRow) -> pd.DataFrame | str:
         )
     if compared:
         ours = float(cells.loc[compared, mean].mean())
-        paper = sum(ref.auroc[t] for t in compared) / len(compared)
+        paper = ref.mean_over(compared)
+        assert paper is not None  # every compared class has a paper value
         seeds = _seed_means(lb, detector, scorer, compared)
         name = "mean" if len(compared) == len(ref.auroc) else f"mean of {len(compared)} classes"
         records.append(
