@@ -386,37 +386,45 @@ def read_results(path: str | Path, metric_names: Iterable[str] = ()) -> pd.DataF
         return store.dataframe(metric_names)
 
 
-def write_subset(
-    source: ResultStore, dest: Path, row_ids: Iterable[int], array_ids: Iterable[int]
-) -> None:
-    """A new store at ``dest`` (which must not exist) with the rows ``row_ids`` of ``source``,
-    ids kept (they order replacements), but the arrays of ``array_ids`` only. Rollback journal
-    instead of WAL and VACUUMed, so it is one small self-contained file that can be committed
-    and read from read-only media."""
+def _select_current_columns(source: ResultStore) -> str:
+    """The current schema's result columns as ``source`` can give them: NULL for those an
+    older store lacks."""
     present = {row[1] for row in source.conn.execute("PRAGMA table_info(results)")}
+    return ", ".join(name if name in present else "NULL" for name in _COLUMNS)
+
+
+def write_subset(
+    dest: Path, rows: Iterable[tuple[ResultStore, int, int]], array_ids: Iterable[int]
+) -> None:
+    """A new store at ``dest`` (which must not exist) with the given rows, each a (source store,
+    its id there, its id in ``dest``): ids order replacements, so a row keeps its place. Only
+    the arrays of the ``dest`` ids in ``array_ids`` are copied. Rollback journal instead of WAL
+    and VACUUMed, so it is one small self-contained file that can be committed and read from
+    read-only media."""
     names = ["id", *_COLUMNS]
-    select = ", ".join(n if n in present else "NULL" for n in names)  # older stores lack some
     keep = set(array_ids)
+    selects: dict[ResultStore, str] = {}
     with _sqlite_errors(dest, "writing the export"):
         conn = sqlite3.connect(dest, isolation_level=None)
         try:
             conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};")
-            for row_id in sorted(set(row_ids)):
+            for source, source_id, dest_id in sorted(rows, key=lambda row: row[2]):
+                if source not in selects:
+                    selects[source] = _select_current_columns(source)
                 values = source.conn.execute(
-                    f"SELECT {select} FROM results WHERE id = ?", (row_id,)
+                    f"SELECT {selects[source]} FROM results WHERE id = ?", (source_id,)
                 ).fetchone()
                 conn.execute(
                     f"INSERT INTO results ({', '.join(names)}) "
                     f"VALUES ({', '.join('?' for _ in names)})",
-                    values,
+                    (dest_id, *values),
                 )
-                if row_id in keep:
+                if dest_id in keep:
                     conn.executemany(
                         "INSERT INTO arrays (result_id, name, data) VALUES (?, ?, ?)",
                         source.conn.execute(
-                            "SELECT result_id, name, data FROM arrays WHERE result_id = ? "
-                            "ORDER BY name",
-                            (row_id,),
+                            "SELECT ?, name, data FROM arrays WHERE result_id = ? ORDER BY name",
+                            (dest_id, source_id),
                         ),
                     )
             conn.execute("COMMIT")

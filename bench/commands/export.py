@@ -15,10 +15,14 @@ from bench.store import DEFAULT_STORE
 @click.command("export")
 @click.option(
     "--store",
-    default=str(DEFAULT_STORE),
+    "stores",
+    multiple=True,
+    default=[str(DEFAULT_STORE)],
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="SQLite results store to read.",
+    help="SQLite results store to read. Repeat to merge several, as if each store's rows had "
+    "been stored after the one before's: a later store's row of a job (configuration and "
+    "seed) replaces an earlier store's.",
 )
 @click.option(
     "--out",
@@ -34,14 +38,15 @@ from bench.store import DEFAULT_STORE
     help="Export this dataset's rows only (repeat for several). Default: every dataset.",
 )
 @friendly_errors
-def export_command(store: str, out: str, datasets: tuple[str, ...]) -> None:
+def export_command(stores: tuple[str, ...], out: str, datasets: tuple[str, ...]) -> None:
     """Write a results store with every row but only the arrays the boards draw.
 
     `bench leaderboard --store OUT` regenerates the same boards from it, byte for byte, and
     `bench compare` reads it like any store."""
-    trimmed = trim_store(Path(store), Path(out), datasets)
+    trimmed = trim_store([Path(s) for s in stores], Path(out), datasets)
+    replaced = f" ({trimmed.replaced} replaced by a later store's)" if len(stores) > 1 else ""
     Console().print(
-        f"wrote {out}: {trimmed.rows} result row(s), arrays of {trimmed.rows_with_arrays} of "
-        f"them, {trimmed.bytes:,} bytes",
+        f"wrote {out}: {trimmed.rows} result row(s){replaced}, arrays of "
+        f"{trimmed.rows_with_arrays} of them, {trimmed.bytes:,} bytes",
         soft_wrap=True,  # one line in a log, however long the path
     )

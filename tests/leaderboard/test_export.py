@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 from click.testing import CliRunner
 
 from bench.cli import cli
 from bench.store import SCHEMA_VERSION, ResultStore, _pack, read_results
-from tests.hardening.test_store_files import V1_DDL
+from tests.hardening.test_store_files import V1_DDL, result
 from tests.leaderboard.test_leaderboard import _generate, _snapshot
 
 
@@ -62,7 +63,7 @@ def test_compare_reads_the_export_as_a_store(mixed_store, tmp_path):
 def test_export_refuses_to_overwrite_its_store_or_another_file(mixed_store, tmp_path):
     before = mixed_store.read_bytes()
     line = _one_line_error(["export", "--store", str(mixed_store), "--out", str(mixed_store)])
-    assert "is the store being exported" in line and mixed_store.read_bytes() == before
+    assert "is a store being exported" in line and mixed_store.read_bytes() == before
     notes = tmp_path / "notes.sqlite"
     notes.write_text("my notes\n")
     line = _one_line_error(["export", "--store", str(mixed_store), "--out", str(notes)])
@@ -106,3 +107,31 @@ def test_a_version_1_store_exports_as_the_current_schema(tmp_path):
     with sqlite3.connect(source) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # read, not upgraded
     conn.close()
+
+
+def test_stores_merge_as_if_the_later_ones_were_run_after(tmp_path):
+    board, rerun = tmp_path / "board.sqlite", tmp_path / "rerun.sqlite"
+    with ResultStore(board) as store:
+        store.add(result(0, auroc=0.5))
+        store.add(result(1, auroc=0.6))
+    with ResultStore(rerun) as store:
+        store.add(replace(result(0, n_scores=6, auroc=0.9), config_hash="other"))
+        store.add(result(0, n_scores=6, auroc=0.7))  # the board's seed 0, rerun
+    merged = tmp_path / "merged.sqlite"
+    said = _export(board, merged, "--store", str(rerun))
+    assert "3 result row(s) (1 replaced by a later store's)" in said
+    frame = read_results(merged)
+    assert frame[["id", "config_hash", "seed", "auroc"]].values.tolist() == [
+        [2, "h", 1, 0.6], [3, "other", 0, 0.9], [4, "h", 0, 0.7],
+    ]  # fmt: skip
+    with ResultStore(merged, readonly=True) as store:
+        assert len(store.arrays(4)["scores"]) == 6  # the rerun's arrays came with its row
+
+    _export(rerun, merged, "--store", str(board))  # the other way round, the board wins
+    frame = read_results(merged)
+    assert sorted(frame[["config_hash", "seed", "auroc"]].values.tolist()) == [
+        ["h", 0, 0.5], ["h", 1, 0.6], ["other", 0, 0.9],
+    ]  # fmt: skip
+    line = _one_line_error(["export", "--store", str(board), "--store", str(rerun),
+                            "--out", str(rerun)])  # fmt: skip
+    assert "is a store being exported" in line
