@@ -137,15 +137,22 @@ def test_suite_is_recorded_with_results_but_not_in_the_config_hash(tmp_path):
     assert provenance["suites"] == [str(suite)] and provenance["n_without_suite"] == 0
 
 
-def test_published_rows_are_shown_apart_with_their_source(mixed_store, tmp_path):
+def _digits_board_with_reference(store, tmp_path, reference_toml: str) -> str:
+    """The digits board (Markdown) generated into tmp_path/out with this reference.toml."""
     reference = tmp_path / "reference.toml"
-    reference.write_text(
+    reference.write_text(reference_toml)
+    _generate(store, tmp_path / "out", "--no-plots", "--reference", str(reference))
+    return (tmp_path / "out" / "digits.md").read_text()
+
+
+def test_published_rows_are_shown_apart_with_their_source(mixed_store, tmp_path):
+    markdown = _digits_board_with_reference(
+        mixed_store,
+        tmp_path,
         '[[rows]]\nmethod = "Some Paper Method"\ndataset = "digits"\n'
         'source = "Someone et al. 2020, Table 9"\nread_from = "the paper itself"\n'
-        'auroc_percent = { "0" = 91.0, "1" = 80.0, "2" = 70.0 }\n'
+        'auroc_percent = { "0" = 91.0, "1" = 80.0, "2" = 70.0 }\n',
     )
-    _generate(mixed_store, tmp_path / "out", "--no-plots", "--reference", str(reference))
-    markdown = (tmp_path / "out" / "digits.md").read_text()
     published = markdown.split("## Published results (external", 1)[1]
     assert "| Some Paper Method" in published and "0.910" in published and "0.800" in published
     assert "Someone et al. 2020, Table 9. Read from the paper itself." in published
@@ -157,14 +164,14 @@ def test_published_rows_are_shown_apart_with_their_source(mixed_store, tmp_path)
 def test_a_published_mean_is_over_the_boards_classes_with_the_papers_own_beside_it(
     mixed_store, tmp_path
 ):
-    reference = tmp_path / "reference.toml"
-    reference.write_text(
+    markdown = _digits_board_with_reference(
+        mixed_store,
+        tmp_path,
         '[[rows]]\nmethod = "Wider Paper"\ndataset = "digits"\nsource = "Table 1"\n'
         'read_from = "the paper itself"\n'
-        'auroc_percent = { "0" = 91.0, "1" = 80.0, "2" = 70.0, "3" = 31.0 }\n'
+        'auroc_percent = { "0" = 91.0, "1" = 80.0, "2" = 70.0, "3" = 31.0 }\n',
     )
-    _generate(mixed_store, tmp_path / "out", "--no-plots", "--reference", str(reference))
-    published = (tmp_path / "out" / "digits.md").read_text().split("## Published results", 1)[1]
+    published = markdown.split("## Published results", 1)[1]
     header, row = _table_row(published, "method"), _table_row(published, "Wider Paper")
     cells = dict(zip(_cells(header), _cells(row), strict=True))
     assert cells["mean AUROC"] == "0.803"  # 0, 1 and 2: the classes the board ran
